@@ -1,0 +1,5 @@
+"""``python -m boucle``."""
+
+from boucle.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``boucle`` command line: thin typer commands over :mod:`boucle.api`."""

@@ -1,0 +1,119 @@
+"""Rich rendering of CLI output: run summaries, run lists, ledger events."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from boucle.ledger import LedgerEvent
+    from boucle.runner.session import RunOutcome
+
+__all__ = ["console", "error_console", "print_audit_log", "print_run_summary", "print_runs"]
+
+_HEADLINE = ("roc_auc", "f1", "precision", "recall", "accuracy", "rmse", "mae", "r2")
+
+
+@cache
+def console() -> Console:
+    """Console for results (stdout)."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@cache
+def error_console() -> Console:
+    """Console for progress and errors (stderr)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def print_run_summary(outcome: RunOutcome, config_path: Path | str) -> None:
+    """Summary table of a run and the next commands to try."""
+    from rich.table import Table
+
+    steps = outcome.manifest.get("steps", {})
+    register = steps.get("register", {}).get("manifest", {})
+    train = steps.get("train", {}).get("manifest", {})
+    table = Table(title="boucle run", show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("run id", outcome.run_id)
+    table.add_row("lineage id", outcome.lineage_id or "-")
+    table.add_row("model", f"{train.get('model')} ({train.get('trials_completed')} trials)")
+    for name in _HEADLINE:
+        if name in outcome.metrics and outcome.metrics[name] is not None:
+            table.add_row(f"test {name}", _fmt(outcome.metrics[name]))
+    table.add_row("model version", f"{register.get('model_name')} v{register.get('version')}")
+    aliases = ", ".join(register.get("aliases", [])) or "-"
+    table.add_row("aliases (this run)", aliases)
+    statuses = ", ".join(f"{name}: {step['status']}" for name, step in steps.items())
+    table.add_row("steps", statuses)
+    table.add_row("time", f"{outcome.seconds:.1f}s")
+    console().print(table)
+    config = Path(config_path)
+    tracking = outcome.manifest.get("config", {}).get("stores", {}).get("tracking", "")
+    console().print("\nNext:")
+    for command in (
+        f"mlflow ui --backend-store-uri {tracking}",
+        f"boucle runs -c {config}",
+        f"boucle show {outcome.run_id} -c {config}",
+        f"boucle reproduce {outcome.run_id} -c {config}",
+        f"boucle audit verify -c {config}",
+    ):
+        console().print(f"  {command}")
+
+
+def print_runs(rows: list[dict[str, Any]]) -> None:
+    """Table of runs, oldest first."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} runs", title_justify="left")
+    for column in ("run id", "time", "status", "command", "model", "metric", "version", "steps"):
+        table.add_column(column)
+    for row in rows:
+        metrics = row.get("metrics") or {}
+        headline = next((f"{k}={_fmt(metrics[k])}" for k in _HEADLINE if k in metrics), "-")
+        statuses = row.get("steps") or {}
+        cached = sum(1 for s in statuses.values() if s == "cached")
+        table.add_row(
+            row["run_id"],
+            str(row.get("time", ""))[:19],
+            row["status"],
+            str(row.get("command", "")),
+            str(row.get("model") or "-"),
+            headline,
+            str(row.get("model_version") or "-"),
+            f"{len(statuses)} ({cached} cached)" if statuses else str(row.get("step", "-")),
+        )
+    console().print(table)
+
+
+def print_audit_log(events: list[LedgerEvent]) -> None:
+    """Table of ledger events."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(events)} events", title_justify="left")
+    for column in ("#", "time", "kind", "run", "actor", "payload", "hash"):
+        table.add_column(column, overflow="fold")
+    for event in events:
+        payload = ", ".join(f"{k}={v}" for k, v in list(event.payload.items())[:4])
+        table.add_row(
+            str(event.index),
+            event.time[:19],
+            event.kind,
+            event.run_id or "-",
+            event.actor,
+            payload[:80],
+            event.hash[:12],
+        )
+    console().print(table)

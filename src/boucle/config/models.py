@@ -1,0 +1,138 @@
+"""Pydantic models of boucle.yaml: one class per section, unknown keys forbidden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+__all__ = [
+    "BoucleConfig",
+    "DataConfig",
+    "ModelName",
+    "SearchConfig",
+    "SplitConfig",
+    "StoresConfig",
+    "TaskName",
+    "TrainConfig",
+]
+
+TaskName = Literal["classification", "regression"]
+ModelName = Literal["logistic_regression", "random_forest", "lightgbm", "xgboost"]
+
+CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "f1", "accuracy", "log_loss")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class DataConfig(_Section):
+    """``data:`` where the table comes from and which column is the target."""
+
+    source: str = Field(description="Local path or fsspec URL; .csv, .csv.gz, .parquet.")
+    target: str = Field(description="Name of the column to predict.")
+    positive_class: str | None = Field(
+        default=None, description="Binary classification only: the label counted as positive."
+    )
+    sensitive: list[str] = Field(
+        default_factory=list, description="Columns used for slices and fairness checks."
+    )
+    read: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Options passed to the reader (sep, header, names, na_values, ...).",
+    )
+
+
+class SplitConfig(_Section):
+    """``split:`` how the held-out test set is drawn."""
+
+    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
+    seed: int = 42
+    stratify: bool = True
+
+
+class SearchConfig(_Section):
+    """``train.search:`` the Optuna hyper-parameter search."""
+
+    trials: int = Field(default=20, ge=0, description="0 = default parameters only.")
+    timeout_s: float | None = Field(default=300.0, gt=0.0)
+    metric: str | None = Field(
+        default=None, description="roc_auc (classification) or rmse (regression) when unset."
+    )
+
+
+class TrainConfig(_Section):
+    """``train:`` the estimator and its search."""
+
+    model: ModelName = "lightgbm"
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Fixed estimator parameters, applied over the search."
+    )
+
+
+class StoresConfig(_Section):
+    """``stores:`` where artifacts, the audit ledger and MLflow tracking live."""
+
+    root: str = ".boucle"
+    ledger: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in root.")
+    tracking: str | None = Field(
+        default=None, description="MLflow backend store URI; default SQLite in root."
+    )
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict, description="fsspec options for a remote root (e.g. S3 endpoint)."
+    )
+
+
+class BoucleConfig(_Section):
+    """The whole boucle.yaml."""
+
+    project: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    task: TaskName
+    data: DataConfig
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    stores: StoresConfig = Field(default_factory=StoresConfig)
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_task_options(self) -> BoucleConfig:
+        metric = self.train.search.metric
+        valid = CLASSIFICATION_METRICS if self.task == "classification" else REGRESSION_METRICS
+        if metric is not None and metric not in valid:
+            raise ValueError(
+                f"train.search.metric '{metric}' is not a {self.task} metric; "
+                f"use one of: {', '.join(valid)}"
+            )
+        if self.task == "regression" and self.data.positive_class is not None:
+            raise ValueError(
+                "data.positive_class is only for classification; remove it for task: regression"
+            )
+        return self
+
+    @property
+    def path(self) -> Path | None:
+        """The file this configuration was loaded from, if any."""
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths resolve against (the config file's folder)."""
+        return self._path.parent if self._path is not None else Path.cwd()
+
+    @property
+    def metric(self) -> str:
+        """The search metric, with the task's default filled in."""
+        default = "roc_auc" if self.task == "classification" else "rmse"
+        return self.train.search.metric or default
+
+    def section(self, name: str) -> dict[str, Any]:
+        """Return one section as plain JSON-able data (used for cache keys)."""
+        value = getattr(self, name)
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        return {name: value}

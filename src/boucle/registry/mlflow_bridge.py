@@ -1,0 +1,175 @@
+"""The bridge to MLflow: one boucle run is one MLflow run, registered as a model version.
+
+MLflow exceptions are translated here, once, into :class:`TrackingError`. MLflow is imported
+inside the functions so that ``import boucle`` and ``boucle --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from boucle.errors import TrackingError
+
+__all__ = [
+    "CHAMPION",
+    "CHALLENGER",
+    "Registration",
+    "get_aliases",
+    "log_and_register",
+    "set_alias",
+]
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+_REQUIREMENTS = ("scikit-learn", "lightgbm", "xgboost", "pandas", "numpy")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A model version registered from one run."""
+
+    model_name: str
+    version: str
+    mlflow_run_id: str
+    experiment_id: str
+    model_uri: str
+    aliases: tuple[str, ...]
+
+
+@contextmanager
+def _mlflow(tracking_uri: str) -> Iterator[Any]:
+    """Import MLflow quietly, point it at ``tracking_uri`` and translate its errors."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        yield mlflow
+    except MlflowException as exc:
+        raise TrackingError(
+            f"MLflow at '{tracking_uri}' failed: {exc.message}",
+            hint="Check stores.tracking in boucle.yaml (a sqlite:/// path inside stores.root "
+            "or a reachable MLflow/Postgres URL).",
+        ) from exc
+    finally:
+        if previous is not None:
+            mlflow.set_tracking_uri(previous)
+
+
+def _pip_requirements() -> list[str]:
+    # Listed explicitly: MLflow's inference starts a subprocess and takes seconds.
+    pins = []
+    for package in _REQUIREMENTS:
+        try:
+            pins.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return pins
+
+
+def log_and_register(
+    *,
+    tracking_uri: str,
+    artifact_location: str,
+    model_name: str,
+    run_name: str,
+    pipeline: Any,
+    sample: Any,
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    tags: dict[str, str],
+    documents: dict[str, dict[str, Any]],
+) -> Registration:
+    """Log one MLflow run (params, metrics, tags, JSON documents, model) and register it.
+
+    The new version gets the ``challenger`` alias; it also becomes ``champion`` when the
+    model has none yet. Returns the registration with the aliases it received.
+    """
+    with _mlflow(tracking_uri) as mlflow:
+        from mlflow import MlflowClient
+        from mlflow.models import infer_signature
+
+        client = MlflowClient(tracking_uri=tracking_uri)
+        experiment = client.get_experiment_by_name(model_name)
+        experiment_id = (
+            experiment.experiment_id
+            if experiment is not None
+            else client.create_experiment(model_name, artifact_location=artifact_location)
+        )
+        signature = infer_signature(sample, pipeline.predict(sample))
+        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=tags) as run:
+            mlflow.log_params({k: _param(v) for k, v in params.items()})
+            mlflow.log_metrics(metrics)
+            for file_name, document in documents.items():
+                mlflow.log_dict(document, file_name)
+            info = mlflow.sklearn.log_model(
+                pipeline,
+                name="model",
+                signature=signature,
+                pip_requirements=_pip_requirements(),
+                serialization_format="cloudpickle",
+            )
+        if not _registered_model_exists(client, model_name):
+            client.create_registered_model(model_name, tags={"boucle.project": model_name})
+        created = client.create_model_version(
+            model_name, source=info.model_uri, run_id=run.info.run_id, tags=tags
+        )
+        model_version = str(created.version)
+        aliases = [CHALLENGER]
+        client.set_registered_model_alias(model_name, CHALLENGER, model_version)
+        if CHAMPION not in _aliases(client, model_name):
+            client.set_registered_model_alias(model_name, CHAMPION, model_version)
+            aliases.append(CHAMPION)
+        return Registration(
+            model_name=model_name,
+            version=model_version,
+            mlflow_run_id=run.info.run_id,
+            experiment_id=experiment_id,
+            model_uri=f"models:/{model_name}/{model_version}",
+            aliases=tuple(aliases),
+        )
+
+
+def get_aliases(tracking_uri: str, model_name: str) -> dict[str, str]:
+    """Map alias → version for a registered model (empty if it is not registered)."""
+    with _mlflow(tracking_uri):
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=tracking_uri)
+        if not _registered_model_exists(client, model_name):
+            return {}
+        return _aliases(client, model_name)
+
+
+def set_alias(tracking_uri: str, model_name: str, alias: str, model_version: str) -> None:
+    """Point ``alias`` at ``model_version`` of ``model_name``."""
+    with _mlflow(tracking_uri):
+        from mlflow import MlflowClient
+
+        MlflowClient(tracking_uri=tracking_uri).set_registered_model_alias(
+            model_name, alias, model_version
+        )
+
+
+def _registered_model_exists(client: Any, model_name: str) -> bool:
+    return bool(client.search_registered_models(filter_string=f"name = '{model_name}'"))
+
+
+def _aliases(client: Any, model_name: str) -> dict[str, str]:
+    model = client.get_registered_model(model_name)
+    return {alias: str(v) for alias, v in dict(model.aliases).items()}
+
+
+def _param(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 6000 else text[:5997] + "..."

@@ -1,0 +1,105 @@
+"""Fixtures shared by every test folder: the real datasets, PostgreSQL databases, S3 on moto.
+
+The datasets come from ``../shared/data`` beside the checkout (CI lays it there), or from the
+folder named by ``BOUCLE_SHARED_DATA``. PostgreSQL tests get a fresh database on the real
+server at 127.0.0.1:5432, dropped afterwards; S3 tests talk to moto's server on a loopback port.
+Nothing is skipped: a missing server or dataset fails the tests that need it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("BOUCLE_SHARED_DATA", REPO.parent / "shared" / "data"))
+PG_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BUCKET = "boucle-test"
+ADULT_COLUMNS = [
+    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
+    "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
+    "hours-per-week", "native-country", "income",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real public datasets (``../shared/data``)."""
+    assert (SHARED_DATA / "adult.data").is_file(), f"datasets not found in {SHARED_DATA}"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def adult_path(shared_data: Path) -> Path:
+    """The UCI Adult census file (no header, values start with a space, '?' = missing)."""
+    return shared_data / "adult.data"
+
+
+@pytest.fixture(scope="session")
+def german_path(shared_data: Path) -> Path:
+    """The Statlog German credit file (header; target ``creditability`` good/bad)."""
+    return shared_data / "german_credit.csv"
+
+
+@pytest.fixture(scope="session")
+def adult_options() -> dict[str, Any]:
+    """Reader options that parse adult.data (see ../shared/data/README.md)."""
+    return {"header": None, "names": ADULT_COLUMNS, "skipinitialspace": True, "na_values": ["?"]}
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database, dropped (even if still in use) afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"boucle_test_{uuid.uuid4().hex}"
+    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield PG_SERVER_URL.rsplit("/", 1)[0] + f"/{name}"
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """URL of a moto S3 server on a free port of 127.0.0.1, with one bucket created."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("NO_PROXY", "127.0.0.1,localhost")
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        boto3.client("s3", endpoint_url=url, region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        try:
+            yield url
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def s3_options(s3_endpoint: str) -> dict[str, Any]:
+    """fsspec ``storage_options`` reaching the moto server."""
+    return {"client_kwargs": {"endpoint_url": s3_endpoint}, "key": "testing", "secret": "testing"}
+
+
+@pytest.fixture
+def s3_root() -> str:
+    """A fresh ``s3://`` store root (unique prefix) in the test bucket."""
+    return f"s3://{BUCKET}/store-{uuid.uuid4().hex}"

@@ -1,0 +1,26 @@
+"""Fixtures for the ledger tests: one ledger URL per backend, each test isolated.
+
+SQLite ledgers live in ``tmp_path``; PostgreSQL ledgers live in a fresh database created for
+the test and dropped after it, so tests can run in parallel (pytest-xdist) without clashing.
+PostgreSQL tests are never skipped: an unreachable server fails them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """URL of a not-yet-existing SQLite ledger in a not-yet-existing folder of ``tmp_path``."""
+    return f"sqlite:///{tmp_path / 'boucle' / 'ledger.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest) -> str:
+    """A fresh ledger URL on each backend: SQLite in ``tmp_path``, PostgreSQL in a new database."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
