@@ -117,7 +117,7 @@ def reproduce(
     snapshot_manifest = steps["snapshot"]["manifest"]
 
     def snapshot(ctx: Any) -> dict[str, Any]:
-        if not ctx.store.exists(snapshot_manifest["snapshot_id"]):
+        if not all(ctx.store.exists(d) for d in snapshot_manifest.get("artifacts", [])):
             raise BoucleError(
                 f"snapshot {snapshot_manifest['snapshot_id']} of run {original['run_id']} is "
                 "no longer in the artifact store.",
@@ -176,7 +176,7 @@ def audit_log(
 
 
 def _resolve_run_id(cfg: BoucleConfig, run_id: str) -> str:
-    known = [row["run_id"] for row in runs(cfg)]
+    known = [str(row["run_id"]) for row in runs(cfg)]
     matches = sorted({r for r in known if r.startswith(run_id)})
     if len(matches) == 1:
         return matches[0]

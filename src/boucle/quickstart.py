@@ -26,7 +26,7 @@ data:
 split: {test_size: 0.2, seed: 42, stratify: true}
 train:
   model: lightgbm               # logistic_regression | random_forest | lightgbm | xgboost
-  search: {trials: 10, timeout_s: 120, metric: roc_auc}   # Optuna; trials: 0 = defaults only
+  search: {trials: 20, timeout_s: 120, metric: roc_auc}   # Optuna; trials: 0 = defaults only
 stores:
   root: .boucle
   ledger: sqlite:///.boucle/ledger.db        # or postgresql+psycopg://...

@@ -132,13 +132,13 @@ def test_env_overrides_nested_keys(tmp_path: Path) -> None:
 
 
 def test_env_override_is_validated(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="train.search.trials = 'many'"):
+    with pytest.raises(ConfigError, match=r"train\.search\.trials = 'many'"):
         load_config(write(tmp_path, EXAMPLE), env={"BOUCLE_TRAIN__SEARCH__TRIALS": "many"})
 
 
 def test_sqlite_store_outside_root_is_refused(tmp_path: Path) -> None:
     text = EXAMPLE.replace("sqlite:///.boucle/ledger.db", "sqlite:///../elsewhere/ledger.db")
-    with pytest.raises(ConfigError, match="outside stores.root"):
+    with pytest.raises(ConfigError, match=r"outside stores\.root"):
         load_config(write(tmp_path, text), env={})
 
 

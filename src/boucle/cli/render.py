@@ -20,9 +20,12 @@ _HEADLINE = ("roc_auc", "f1", "precision", "recall", "accuracy", "rmse", "mae", 
 @cache
 def console() -> Console:
     """Console for results (stdout)."""
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    # Piped output (CI logs, `| less`) keeps full rows instead of rich's 80-column default.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 @cache
@@ -55,7 +58,8 @@ def print_run_summary(outcome: RunOutcome, config_path: Path | str) -> None:
             table.add_row(f"test {name}", _fmt(outcome.metrics[name]))
     table.add_row("model version", f"{register.get('model_name')} v{register.get('version')}")
     aliases = ", ".join(register.get("aliases", [])) or "-"
-    table.add_row("aliases (this run)", aliases)
+    table.add_row("aliases of this version", aliases)
+    table.add_row("champion version", str(register.get("champion_version", "-")))
     statuses = ", ".join(f"{name}: {step['status']}" for name, step in steps.items())
     table.add_row("steps", statuses)
     table.add_row("time", f"{outcome.seconds:.1f}s")

@@ -105,7 +105,8 @@ def _safe_load(text: str, source: Path) -> tuple[dict[str, Any], yaml.Node | Non
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(
             f"{source}:{line}: cannot parse YAML: {problem}.",
-            hint="Fix the indentation or quoting at that line (values with ':' or '>' need quotes).",
+            hint="Fix the indentation or quoting at that line "
+            "(values with ':' or '>' need quotes).",
         ) from None
     if raw is None:
         raise ConfigError(

@@ -66,8 +66,8 @@ def _missing(source: str, fs: AbstractFileSystem, path: str) -> DataError:
     except (OSError, ValueError):
         return DataError(
             f"data source '{source}' does not exist: the folder '{folder}' does not exist either.",
-            hint="Check data.source in boucle.yaml (relative paths start from the working "
-            f"directory '{os.getcwd()}').",
+            hint="Check data.source in boucle.yaml (relative paths there resolve against the "
+            "folder of boucle.yaml).",
         )
     tables = sorted(e for e in entries if e.lower().endswith(SUPPORTED_EXTENSIONS))
     close = difflib.get_close_matches(posixpath.basename(path), tables, n=1)

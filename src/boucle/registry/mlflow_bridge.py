@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from typing import Any
 from boucle.errors import TrackingError
 
 __all__ = [
-    "CHAMPION",
     "CHALLENGER",
+    "CHAMPION",
     "Registration",
     "get_aliases",
     "log_and_register",
@@ -40,6 +41,7 @@ class Registration:
     experiment_id: str
     model_uri: str
     aliases: tuple[str, ...]
+    champion_version: str
 
 
 @contextmanager
@@ -51,7 +53,7 @@ def _mlflow(tracking_uri: str) -> Iterator[Any]:
 
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None  # type: ignore[no-untyped-call]
     mlflow.set_tracking_uri(tracking_uri)
     try:
         yield mlflow
@@ -106,7 +108,10 @@ def log_and_register(
             if experiment is not None
             else client.create_experiment(model_name, artifact_location=artifact_location)
         )
-        signature = infer_signature(sample, pipeline.predict(sample))
+        with warnings.catch_warnings():
+            # MLflow hints that integer columns cannot hold NaN; the pipeline imputes them.
+            warnings.simplefilter("ignore", UserWarning)
+            signature = infer_signature(sample, pipeline.predict(sample))
         with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=tags) as run:
             mlflow.log_params({k: _param(v) for k, v in params.items()})
             mlflow.log_metrics(metrics)
@@ -117,7 +122,10 @@ def log_and_register(
                 name="model",
                 signature=signature,
                 pip_requirements=_pip_requirements(),
-                serialization_format="cloudpickle",
+                # skops, not pickle: loading runs no arbitrary code. The types to trust are
+                # those of the pipeline we just fitted ourselves.
+                serialization_format="skops",
+                skops_trusted_types=_skops_types(pipeline),
             )
         if not _registered_model_exists(client, model_name):
             client.create_registered_model(model_name, tags={"boucle.project": model_name})
@@ -127,7 +135,8 @@ def log_and_register(
         model_version = str(created.version)
         aliases = [CHALLENGER]
         client.set_registered_model_alias(model_name, CHALLENGER, model_version)
-        if CHAMPION not in _aliases(client, model_name):
+        current = _aliases(client, model_name)
+        if CHAMPION not in current:
             client.set_registered_model_alias(model_name, CHAMPION, model_version)
             aliases.append(CHAMPION)
         return Registration(
@@ -137,6 +146,7 @@ def log_and_register(
             experiment_id=experiment_id,
             model_uri=f"models:/{model_name}/{model_version}",
             aliases=tuple(aliases),
+            champion_version=current.get(CHAMPION, model_version),
         )
 
 
@@ -168,6 +178,12 @@ def _registered_model_exists(client: Any, model_name: str) -> bool:
 def _aliases(client: Any, model_name: str) -> dict[str, str]:
     model = client.get_registered_model(model_name)
     return {alias: str(v) for alias, v in dict(model.aliases).items()}
+
+
+def _skops_types(pipeline: Any) -> list[str]:
+    import skops.io
+
+    return list(skops.io.get_untrusted_types(data=skops.io.dumps(pipeline)))
 
 
 def _param(value: Any) -> str:

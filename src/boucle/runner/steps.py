@@ -86,6 +86,7 @@ def train(ctx: RunContext, snapshot: Manifest, split: Manifest) -> Manifest:
     search = ctx.config.train.search
     trials = int(ctx.overrides.get("trials", search.trials))
     timeout = ctx.overrides.get("timeout_s", search.timeout_s)
+    result_metric = ctx.config.metric
     ctx.progress("train", 0, max(trials, 1), "searching" if trials else "fitting defaults")
     result = fit_model(
         x_train,
@@ -96,9 +97,9 @@ def train(ctx: RunContext, snapshot: Manifest, split: Manifest) -> Manifest:
         timeout_s=timeout,
         metric=ctx.config.metric,
         seed=ctx.config.split.seed,
-        params=ctx.config.train.params,
-        on_trial=lambda n, best: ctx.progress(
-            "train", n, max(trials, 1), f"trial {n}/{trials} best {ctx.config.metric}={best:.4f}"
+        fixed_params=ctx.config.train.params,
+        on_trial=lambda number, score: ctx.progress(
+            "train", number + 1, trials, f"trial {number + 1}/{trials} {result_metric}={score:.4f}"
         ),
     )
     buffer = io.BytesIO()
@@ -195,6 +196,7 @@ def register(
         "experiment_id": registration.experiment_id,
         "model_uri": registration.model_uri,
         "aliases": list(registration.aliases),
+        "champion_version": registration.champion_version,
     }
 
 

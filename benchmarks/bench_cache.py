@@ -1,0 +1,51 @@
+"""Cached re-run: time of a first ``boucle run`` beside a re-run with nothing changed.
+
+Goal (issue #3): the re-run takes under 2 % of the first run. The project is the quickstart
+(UCI Adult, LightGBM, the shipped search settings) in a fresh temporary folder; both runs are
+real CLI processes.
+
+    python benchmarks/bench_cache.py [--trials N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _boucle(args: list[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "boucle", *args], cwd=cwd, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    """Run the quickstart, then re-run it twice, and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--trials", type=int, default=None, help="override train.search.trials")
+    args = parser.parse_args()
+    env = dict(os.environ)
+    if args.trials is not None:
+        env["BOUCLE_TRAIN__SEARCH__TRIALS"] = str(args.trials)
+    with tempfile.TemporaryDirectory() as folder:
+        cwd = Path(folder)
+        first = _boucle(["quickstart", "--dir", "qs"], cwd, env)
+        reruns = [_boucle(["run", "-c", "qs/boucle.yaml"], cwd, env) for _ in range(3)]
+    rerun = min(reruns)
+    share = rerun / first
+    print(f"{'run':<32} {'seconds':>8}")
+    print(f"{'first run (quickstart)':<32} {first:>8.2f}")
+    print(f"{'cached re-run (best of 3)':<32} {rerun:>8.2f}")
+    print(f"\nre-run = {100 * share:.2f} % of the first run (goal: < 2 %)")
+    print("PASS" if share < 0.02 else "MISS")
+    return 0 if share < 0.02 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""End-to-end: drive the real ``boucle`` CLI on the real Adult and German credit data."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _runs(cli: BoucleCli, cwd: Path) -> list[dict[str, object]]:
+    done = cli("runs", "--json", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    rows: list[dict[str, object]] = json.loads(done.stdout)
+    return rows
+
+
+def test_quickstart_runs_the_loop_without_shared_data(
+    boucle_cli: BoucleCli, tmp_path: Path
+) -> None:
+    # Two trials keep the test short; the shipped config (10 trials) is measured by the benchmark.
+    done = boucle_cli("quickstart", "--dir", "qs", env={"BOUCLE_TRAIN__SEARCH__TRIALS": "2"})
+    assert done.returncode == 0, done.stderr
+    project = tmp_path / "qs"
+    assert (project / "boucle.yaml").is_file()
+    assert (project / "data" / "adult.csv").stat().st_size > 3_000_000
+    for text in ("run id", "lineage id", "test roc_auc", "adult-income v1", "champion"):
+        assert text in done.stdout
+    assert "mlflow ui --backend-store-uri sqlite:///" in done.stdout
+    assert "boucle audit verify" in done.stdout
+    rows = _runs(boucle_cli, project)
+    assert len(rows) == 1 and rows[0]["status"] == "finished"
+    metrics = rows[0]["metrics"]
+    assert isinstance(metrics, dict) and metrics["roc_auc"] > 0.88
+    # The MLflow store holds the run and the registered model with both aliases.
+    with sqlite3.connect(project / ".boucle" / "mlflow.db") as db:
+        aliases = dict(db.execute("select alias, version from registered_model_aliases"))
+        tags = dict(db.execute("select key, value from tags where key like 'boucle.%'"))
+    assert aliases == {"champion": 1, "challenger": 1}
+    assert tags["boucle.run_id"] == rows[0]["run_id"]
+    assert tags["boucle.lineage_id"] == rows[0]["lineage_id"]
+    # A second quickstart keeps the files and redoes no work.
+    again = boucle_cli("quickstart", "--dir", "qs", env={"BOUCLE_TRAIN__SEARCH__TRIALS": "2"})
+    assert again.returncode == 0, again.stderr
+    assert "kept" in again.stdout
+    assert "snapshot: cached" in again.stdout and "register: cached" in again.stdout
+
+
+def test_run_cache_reproduce_and_audit(
+    boucle_cli: BoucleCli, tmp_path: Path, adult_yaml: Callable[..., str]
+) -> None:
+    (tmp_path / "boucle.yaml").write_text(adult_yaml(trials=2))
+    first = boucle_cli("run")
+    assert first.returncode == 0, first.stderr
+    # Nothing changed: every step is cached and the model is not registered again.
+    second = boucle_cli("run")
+    assert second.returncode == 0, second.stderr
+    for step in ("snapshot", "split", "train", "evaluate", "register"):
+        assert f"{step}: cached" in second.stdout
+    # Only the search changed: snapshot and split are reused, train and after re-run.
+    third = boucle_cli("run", env={"BOUCLE_TRAIN__SEARCH__TRIALS": "3"})
+    assert third.returncode == 0, third.stderr
+    assert "snapshot: cached" in third.stdout and "split: cached" in third.stdout
+    assert "train: done" in third.stdout and "register: done" in third.stdout
+    rows = _runs(boucle_cli, tmp_path)
+    assert [r["model_version"] for r in rows] == ["1", "1", "2"]
+    assert rows[0]["lineage_id"] == rows[1]["lineage_id"] != rows[2]["lineage_id"]
+
+    shown = boucle_cli("show", str(rows[0]["run_id"])[:17])
+    assert shown.returncode == 0, shown.stderr
+    manifest = json.loads(shown.stdout)
+    assert manifest["steps"]["train"]["manifest"]["trials_completed"] == 2
+
+    again = boucle_cli("reproduce", str(rows[2]["run_id"]))
+    assert again.returncode == 0, again.stderr + again.stdout
+    assert "identical" in again.stdout
+
+    verify = boucle_cli("audit", "verify")
+    assert verify.returncode == 0 and "chain intact" in verify.stdout
+    log = boucle_cli("audit", "log", "--run", str(rows[0]["run_id"]), "--json")
+    kinds = [event["kind"] for event in json.loads(log.stdout)]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert kinds.count("step_finished") == 5
+    assert {"model_registered", "alias_set"} <= set(kinds)
+
+    # Tampering with one event is found, and the command names it.
+    with sqlite3.connect(tmp_path / ".boucle" / "ledger.db") as db:
+        db.execute("update boucle_ledger_events set payload = '{}' where idx = 3")
+    broken = boucle_cli("audit", "verify")
+    assert broken.returncode == 1
+    assert "event 3" in broken.stderr
+
+
+def test_german_credit_logistic_regression_with_postgres_ledger(
+    boucle_cli: BoucleCli, tmp_path: Path, german_path: Path, postgres_url: str
+) -> None:
+    (tmp_path / "boucle.yaml").write_text(
+        f"""\
+project: german-credit
+task: classification
+data:
+  source: {german_path}
+  target: creditability
+  positive_class: bad
+  sensitive: [personal_status_and_sex, age_in_years, foreign_worker]
+train:
+  model: logistic_regression
+  search: {{trials: 3, metric: roc_auc}}
+stores:
+  ledger: {postgres_url}
+"""
+    )
+    done = boucle_cli("run")
+    assert done.returncode == 0, done.stderr
+    rows = _runs(boucle_cli, tmp_path)
+    assert rows[0]["metrics"]["roc_auc"] > 0.7  # type: ignore[index]
+    manifest = json.loads(boucle_cli("show", str(rows[0]["run_id"])).stdout)
+    evaluation = manifest["steps"]["evaluate"]["manifest"]
+    assert evaluation["metrics"]["roc_auc"] == rows[0]["metrics"]["roc_auc"]  # type: ignore[index]
+    assert not (tmp_path / ".boucle" / "ledger.db").exists()
+    assert boucle_cli("audit", "verify").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "task", "model", "headline"),
+    [
+        ("hours-per-week", "regression", "xgboost", "rmse"),
+        ("relationship", "classification", "random_forest", "f1"),
+    ],
+)
+def test_regression_and_multiclass_targets(
+    boucle_cli: BoucleCli,
+    tmp_path: Path,
+    adult_yaml: Callable[..., str],
+    target: str,
+    task: str,
+    model: str,
+    headline: str,
+) -> None:
+    text = adult_yaml(target=target, task=task, positive="", model=model, trials=0)
+    (tmp_path / "boucle.yaml").write_text(text)
+    done = boucle_cli("run")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(boucle_cli("show", str(_runs(boucle_cli, tmp_path)[0]["run_id"])).stdout)
+    metrics = manifest["steps"]["evaluate"]["manifest"]["metrics"]
+    assert metrics[headline] is not None
+    if task == "regression":
+        assert 5 < metrics["rmse"] < 13  # hours-per-week std is ~12.3; a model must beat it
+    else:
+        assert manifest["steps"]["train"]["manifest"]["classes"] == sorted(
+            ["Husband", "Not-in-family", "Other-relative", "Own-child", "Unmarried", "Wife"]
+        )
+        assert metrics["f1"] > 0.3
