@@ -45,9 +45,12 @@ def _config(config: ConfigLike) -> BoucleConfig:
 
 def run(config: ConfigLike = "boucle.yaml", *, hooks: RunHooks | None = None) -> RunOutcome:
     """Run the loop (snapshot → split → train → evaluate → register), reusing cached steps."""
+    from boucle.registry.mlflow_bridge import probe_tracking
     from boucle.runner.steps import FOUNDATION_STEPS
 
-    return run_steps(_config(config), FOUNDATION_STEPS, hooks=hooks)
+    cfg = _config(config)
+    probe_tracking(cfg.stores.tracking or "")
+    return run_steps(cfg, FOUNDATION_STEPS, hooks=hooks)
 
 
 def runs(config: ConfigLike = "boucle.yaml") -> list[dict[str, Any]]:

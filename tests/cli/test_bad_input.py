@@ -144,3 +144,12 @@ def test_failing_step_keeps_earlier_results(
     assert done.returncode == 0, done.stderr
     assert "snapshot: cached" in done.stdout and "split: cached" in done.stdout
     assert "train: done" in done.stdout
+
+
+def test_tracking_store_unreachable_fails_before_any_work(
+    boucle_cli: BoucleCli, tmp_path: Path, german_path: Path
+) -> None:
+    _config(tmp_path, GERMAN.format(source=german_path, target="creditability", positive=""))
+    env = {"BOUCLE_STORES__TRACKING": "postgresql+psycopg://postgres@127.0.0.1:1/mlflow"}
+    _assert_clean_failure(boucle_cli("run", env=env), "tracking store", "127.0.0.1:1")
+    _no_objects(tmp_path)

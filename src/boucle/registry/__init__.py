@@ -6,6 +6,7 @@ from boucle.registry.mlflow_bridge import (
     Registration,
     get_aliases,
     log_and_register,
+    probe_tracking,
     set_alias,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "Registration",
     "get_aliases",
     "log_and_register",
+    "probe_tracking",
     "set_alias",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "Registration",
     "get_aliases",
     "log_and_register",
+    "probe_tracking",
     "set_alias",
 ]
 
@@ -44,9 +45,44 @@ class Registration:
     champion_version: str
 
 
+def probe_tracking(tracking_uri: str) -> None:
+    """Fail fast when a database tracking store is unreachable.
+
+    MLflow retries a dead database with exponential backoff for minutes; one direct
+    connection attempt (5 s timeout) tells the user at once, before any work is done.
+    """
+    if "://" not in tracking_uri or tracking_uri.split(":", 1)[0] in _NOT_DATABASES:
+        return
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(tracking_uri, connect_args=_timeout(tracking_uri))
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except Exception as exc:  # any driver or URL error means the same thing to the user
+        masked = sqlalchemy.engine.make_url(tracking_uri).render_as_string(hide_password=True)
+        raise TrackingError(
+            f"cannot reach the MLflow tracking store '{masked}': {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0]}",
+            hint="Start the database server, or fix stores.tracking in boucle.yaml "
+            "(default: sqlite:///.boucle/mlflow.db).",
+        ) from exc
+
+
+_NOT_DATABASES = ("sqlite", "file", "http", "https", "databricks")
+
+
+def _timeout(url: str) -> dict[str, Any]:
+    return {"connect_timeout": 5} if url.startswith(("postgresql", "mysql")) else {}
+
+
 @contextmanager
 def _mlflow(tracking_uri: str) -> Iterator[Any]:
     """Import MLflow quietly, point it at ``tracking_uri`` and translate its errors."""
+    probe_tracking(tracking_uri)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
     from mlflow.exceptions import MlflowException
