@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from boucle._version import __version__
 
 # boucle sends nothing anywhere: switch off the telemetry of the libraries we drive.
 for _name, _value in (

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boucle
+from boucle._version import __version__
 from boucle.hashing import blake3_hex, canonical_json
 
 if TYPE_CHECKING:
@@ -22,8 +22,8 @@ def code_version(packages: tuple[str, ...]) -> str:
 
     Reading the files (not importing them) keeps a fully cached run free of heavy imports.
     """
-    root = Path(boucle.__file__).parent
-    parts = [boucle.__version__.encode()]
+    root = Path(__file__).resolve().parents[1]
+    parts = [__version__.encode()]
     for package in sorted(packages):
         target = root / package.replace(".", "/")
         files = sorted(target.rglob("*.py")) if target.is_dir() else [target.with_suffix(".py")]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import boucle
+from boucle._version import __version__
 from boucle.errors import StepError
 from boucle.hashing import canonical_json, hash_json
 from boucle.runner.context import RunContext, new_run_id
@@ -97,7 +97,7 @@ def run_steps(
                 "project": config.project,
                 "config_hash": hash_json(config_doc),
                 "config_path": str(config.path) if config.path else None,
-                "boucle": boucle.__version__,
+                "boucle": __version__,
                 "python": sys.version.split()[0],
                 "platform": platform.platform(),
                 **(extra or {}),
