@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -127,13 +127,16 @@ def log_and_register(
     metrics: dict[str, float],
     tags: dict[str, str],
     documents: dict[str, dict[str, Any]],
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Registration:
     """Log one MLflow run (params, metrics, tags, JSON documents, model) and register it.
 
     The new version gets the ``challenger`` alias; it also becomes ``champion`` when the
     model has none yet. Returns the registration with the aliases it received.
+    ``storage_options`` (fsspec's, for an ``s3://`` artifact location) are handed to MLflow's
+    S3 client: endpoint and credentials.
     """
-    with _mlflow(tracking_uri) as mlflow:
+    with _mlflow(tracking_uri) as mlflow, _s3_environment(storage_options or {}):
         from mlflow import MlflowClient
         from mlflow.models import infer_signature
 
@@ -205,6 +208,32 @@ def set_alias(tracking_uri: str, model_name: str, alias: str, model_version: str
         MlflowClient(tracking_uri=tracking_uri).set_registered_model_alias(
             model_name, alias, model_version
         )
+
+
+@contextmanager
+def _s3_environment(options: Mapping[str, Any]) -> Iterator[None]:
+    """Expose fsspec S3 options to MLflow's boto3 client for the duration of a call.
+
+    MLflow reads its S3 endpoint and credentials from the environment only; the previous
+    values are restored afterwards.
+    """
+    wanted = {
+        "MLFLOW_S3_ENDPOINT_URL": (options.get("client_kwargs") or {}).get("endpoint_url"),
+        "AWS_ACCESS_KEY_ID": options.get("key"),
+        "AWS_SECRET_ACCESS_KEY": options.get("secret"),
+    }
+    saved = {name: os.environ.get(name) for name in wanted}
+    try:
+        for name, value in wanted.items():
+            if value:
+                os.environ[name] = str(value)
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
 
 
 def _registered_model_exists(client: Any, model_name: str) -> bool:

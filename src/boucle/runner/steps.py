@@ -174,6 +174,7 @@ def register(
         metrics=metrics,
         tags=tags,
         documents={"evaluation.json": evaluation, "train.json": train, "snapshot.json": snapshot},
+        storage_options=ctx.config.stores.storage_options,
     )
     ctx.ledger_event(
         "model_registered",
