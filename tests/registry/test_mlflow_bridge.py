@@ -73,3 +73,26 @@ def test_first_version_is_champion_later_ones_challengers(
 def test_unreachable_tracking_store_is_a_tracking_error(tmp_path: Path) -> None:
     with pytest.raises(TrackingError, match=r"127\.0\.0\.1:1"):
         _register("postgresql+psycopg://postgres@127.0.0.1:1/none", tmp_path, "run-x")
+
+
+def test_resolve_tag_and_attach(tmp_path: Path) -> None:
+    from boucle.registry import attach_files, resolve_version, tag_version
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    first = _register(uri, tmp_path, "run-1")
+    _register(uri, tmp_path, "run-2")
+    assert resolve_version(uri, "toy", "champion").version == "1"
+    assert resolve_version(uri, "toy", "challenger").version == "2"
+    assert resolve_version(uri, "toy", "2").boucle_run_id == "run-2"
+    assert resolve_version(uri, "other", "toy@champion").version == "1"
+    with pytest.raises(TrackingError, match=r"no version or alias 'gold'") as info:
+        resolve_version(uri, "toy", "gold")
+    assert "versions 1, 2" in str(info.value) and "champion→v1" in str(info.value)
+    tag_version(uri, "toy", "1", {"boucle.onnx_digest": "abc"})
+    assert resolve_version(uri, "toy", "1").tags["boucle.onnx_digest"] == "abc"
+    run_id = first.mlflow_run_id  # type: ignore[attr-defined]
+    attach_files(uri, run_id, {"parity.json": b"{}"}, folder="export")
+    import mlflow
+
+    listed = mlflow.MlflowClient(tracking_uri=uri).list_artifacts(run_id, "export")
+    assert [f.path for f in listed] == ["export/parity.json"]

@@ -23,7 +23,9 @@ __all__ = [
     "Registration",
     "get_aliases",
     "log_and_register",
+    "mlflow_session",
     "probe_tracking",
+    "s3_environment",
     "set_alias",
 ]
 
@@ -80,7 +82,7 @@ def _timeout(url: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _mlflow(tracking_uri: str) -> Iterator[Any]:
+def mlflow_session(tracking_uri: str) -> Iterator[Any]:
     """Import MLflow quietly, point it at ``tracking_uri`` and translate its errors."""
     probe_tracking(tracking_uri)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -136,7 +138,7 @@ def log_and_register(
     ``storage_options`` (fsspec's, for an ``s3://`` artifact location) are handed to MLflow's
     S3 client: endpoint and credentials.
     """
-    with _mlflow(tracking_uri) as mlflow, _s3_environment(storage_options or {}):
+    with mlflow_session(tracking_uri) as mlflow, s3_environment(storage_options or {}):
         from mlflow import MlflowClient
         from mlflow.models import infer_signature
 
@@ -191,7 +193,7 @@ def log_and_register(
 
 def get_aliases(tracking_uri: str, model_name: str) -> dict[str, str]:
     """Map alias → version for a registered model (empty if it is not registered)."""
-    with _mlflow(tracking_uri):
+    with mlflow_session(tracking_uri):
         from mlflow import MlflowClient
 
         client = MlflowClient(tracking_uri=tracking_uri)
@@ -202,7 +204,7 @@ def get_aliases(tracking_uri: str, model_name: str) -> dict[str, str]:
 
 def set_alias(tracking_uri: str, model_name: str, alias: str, model_version: str) -> None:
     """Point ``alias`` at ``model_version`` of ``model_name``."""
-    with _mlflow(tracking_uri):
+    with mlflow_session(tracking_uri):
         from mlflow import MlflowClient
 
         MlflowClient(tracking_uri=tracking_uri).set_registered_model_alias(
@@ -211,7 +213,7 @@ def set_alias(tracking_uri: str, model_name: str, alias: str, model_version: str
 
 
 @contextmanager
-def _s3_environment(options: Mapping[str, Any]) -> Iterator[None]:
+def s3_environment(options: Mapping[str, Any]) -> Iterator[None]:
     """Expose fsspec S3 options to MLflow's boto3 client for the duration of a call.
 
     MLflow reads its S3 endpoint and credentials from the environment only; the previous
