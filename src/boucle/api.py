@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from boucle.config import BoucleConfig, load_config
@@ -24,12 +25,18 @@ from boucle.runner.session import (
 
 if TYPE_CHECKING:
     from boucle.ledger import LedgerEvent, VerifyResult
+    from boucle.monitor import DriftReport
+    from boucle.runner.graph import Step
     from boucle.runner.hooks import RunHooks
 
 __all__ = [
     "ReproduceOutcome",
     "audit_log",
     "audit_verify",
+    "export",
+    "infer_schema",
+    "loop_steps",
+    "monitor",
     "reproduce",
     "run",
     "runs",
@@ -46,11 +53,20 @@ def _config(config: ConfigLike) -> BoucleConfig:
 def run(config: ConfigLike = "boucle.yaml", *, hooks: RunHooks | None = None) -> RunOutcome:
     """Run the loop (snapshot → split → train → evaluate → register), reusing cached steps."""
     from boucle.registry.mlflow_bridge import probe_tracking
-    from boucle.runner.steps import FOUNDATION_STEPS
 
     cfg = _config(config)
     probe_tracking(cfg.stores.tracking or "")
-    return run_steps(cfg, FOUNDATION_STEPS, hooks=hooks)
+    return run_steps(cfg, loop_steps(cfg), hooks=hooks)
+
+
+def loop_steps(config: BoucleConfig) -> tuple[Step, ...]:
+    """The steps ``boucle run`` executes for ``config``, in order."""
+    from boucle.runner.export_step import EXPORT_STEP
+    from boucle.runner.monitor_step import REFERENCE_STEP
+    from boucle.runner.steps import FOUNDATION_STEPS
+
+    export = (EXPORT_STEP,) if config.export.enabled else ()
+    return (*FOUNDATION_STEPS, *export, REFERENCE_STEP)
 
 
 def runs(config: ConfigLike = "boucle.yaml") -> list[dict[str, Any]]:
@@ -103,7 +119,6 @@ def reproduce(
     The live data file is not read: the snapshot comes from the store (hash verified). The
     search runs exactly as many trials as the original completed, without a time limit.
     """
-    from boucle.runner.graph import Step
     from boucle.runner.steps import FOUNDATION_STEPS
 
     cfg = _config(config)
@@ -117,26 +132,14 @@ def reproduce(
     past = BoucleConfig.model_validate(original["config"])
     past._path = cfg.path
     steps = original["steps"]
-    snapshot_manifest = steps["snapshot"]["manifest"]
-
-    def snapshot(ctx: Any) -> dict[str, Any]:
-        if not all(ctx.store.exists(d) for d in snapshot_manifest.get("artifacts", [])):
-            raise BoucleError(
-                f"snapshot {snapshot_manifest['snapshot_id']} of run {original['run_id']} is "
-                "no longer in the artifact store.",
-                hint="Restore stores.root from a backup; a run can only be reproduced from "
-                "its own snapshot.",
-            )
-        return dict(snapshot_manifest)
-
-    chain = [Step("snapshot", snapshot, config=lambda c: {}, code=("runner/steps",))]
-    chain += [s for s in FOUNDATION_STEPS if s.name in ("split", "train", "evaluate")]
+    chain = [_replayed("snapshot", steps["snapshot"]["manifest"])]
+    chain += [s for s in FOUNDATION_STEPS if s.name in ("validate", "split", "train", "evaluate")]
     trials = steps["train"]["manifest"]["trials_completed"]
     outcome = run_steps(
         past,
         chain,
         hooks=hooks,
-        force=frozenset({"snapshot", "split", "train", "evaluate"}),
+        force=frozenset({"snapshot", "validate", "split", "train", "evaluate"}),
         overrides={"trials": trials, "timeout_s": None},
         command="reproduce",
         extra={"reproduces": original["run_id"]},
@@ -160,6 +163,116 @@ def reproduce(
             lineage_id=outcome.lineage_id,
         )
     return ReproduceOutcome(original["run_id"], outcome, not differences, differences)
+
+
+def export(
+    ref: str = "champion", config: ConfigLike = "boucle.yaml", *, hooks: RunHooks | None = None
+) -> RunOutcome:
+    """Export a registered version (alias, number or ``name@alias``) to ONNX with its parity check.
+
+    The version's own run supplies the pipeline and the held-out split (from the store, hash
+    verified); a version already exported with the same settings is a cache hit.
+    """
+    from boucle.registry import resolve_version
+    from boucle.runner.export_step import EXPORT_STEP
+
+    cfg = _config(config)
+    info = resolve_version(cfg.stores.tracking or "", cfg.project, ref)
+    original = show(info.boucle_run_id, cfg) if info.boucle_run_id else {}
+    steps = original.get("steps", {})
+    needed = ("snapshot", "validate", "split", "train", "evaluate", "register")
+    if any(name not in steps for name in needed):
+        raise BoucleError(
+            f"version {info.version} of '{info.model_name}' was not trained by a boucle run "
+            f"this project knows (run id tag {info.boucle_run_id!r}).",
+            hint="Export a version registered by `boucle run` in this project.",
+        )
+    chain = [_replayed(name, steps[name]["manifest"]) for name in needed]
+    return run_steps(
+        cfg,
+        [*chain, EXPORT_STEP],
+        hooks=hooks,
+        command="export",
+        extra={"model_version": info.version, "ref": ref},
+    )
+
+
+def _replayed(name: str, manifest: dict[str, Any]) -> Step:
+    """A step that hands on the manifest a past run produced (its objects are in the store)."""
+    from boucle.runner.graph import Step
+
+    def replay(ctx: Any) -> dict[str, Any]:
+        missing = [d for d in manifest.get("artifacts", []) if not ctx.store.exists(d)]
+        if missing:
+            raise BoucleError(
+                f"the {name} output of that run is no longer in the artifact store "
+                f"(missing {missing[0]}).",
+                hint="Restore stores.root from a backup, or retrain with `boucle run`.",
+            )
+        return dict(manifest)
+
+    return Step(name, replay, config=lambda c: {}, code=("runner/graph",))
+
+
+def infer_schema(config: ConfigLike = "boucle.yaml", *, overwrite: bool = False) -> Path:
+    """Infer the data schema from the current source and write it to ``data.checks.schema.path``.
+
+    The file is a pandera YAML schema the user edits (ranges, allowed categories, nullable);
+    later runs validate every snapshot against it. An existing file is kept unless
+    ``overwrite``.
+    """
+    from boucle.data import read_table
+    from boucle.data.validate import infer_schema as infer
+    from boucle.data.validate import save_schema
+    from boucle.runner.validate_step import schema_path
+
+    cfg = _config(config)
+    path = schema_path(cfg)
+    if path is None:
+        raise ConfigError(
+            "data.checks.schema.path is null: there is no schema file to write.",
+            hint="Set data.checks.schema.path (default schema.yaml) in boucle.yaml.",
+        )
+    if path.exists() and not overwrite:
+        raise ConfigError(
+            f"schema file '{path}' already exists; it was not overwritten.",
+            hint="Edit it, or pass --overwrite to infer it again from the data.",
+        )
+    frame = read_table(cfg.data.source, cfg.data.read, storage_options=cfg.stores.storage_options)
+    return save_schema(infer(frame, target=cfg.data.target), path)
+
+
+def monitor(
+    current: str | os.PathLike[str],
+    config: ConfigLike = "boucle.yaml",
+    *,
+    ref: str = "champion",
+    alpha: float = 0.01,
+) -> tuple[str, DriftReport]:
+    """Check a window of production data (CSV/Parquet) for drift against a version's reference.
+
+    The reference profile was stored by that version's run (training rows, never re-read).
+    Returns the monitoring run id and the report; both land in the store and the ledger.
+    """
+    from boucle.data import read_table
+    from boucle.registry import resolve_version
+    from boucle.runner.context import RunContext
+    from boucle.runner.monitor_step import check_drift
+
+    cfg = _config(config)
+    info = resolve_version(cfg.stores.tracking or "", cfg.project, ref)
+    steps = show(info.boucle_run_id, cfg).get("steps", {}) if info.boucle_run_id else {}
+    if "reference" not in steps:
+        raise BoucleError(
+            f"version {info.version} of '{info.model_name}' has no stored reference profile.",
+            hint="Run `boucle run` (the reference step profiles the training rows).",
+        )
+    frame = read_table(str(current), {}, storage_options=cfg.stores.storage_options)
+    with open_ledger(cfg) as ledger:
+        ctx = RunContext(config=cfg, store=open_store(cfg), ledger=ledger)
+        ctx.lineage_id = info.tags.get("boucle.lineage_id") or None
+        report = check_drift(ctx, steps["reference"]["manifest"], frame, alpha=alpha)
+    return ctx.run_id, report
 
 
 def audit_verify(config: ConfigLike = "boucle.yaml") -> VerifyResult:

@@ -7,11 +7,13 @@ import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.slow
 BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
+STEPS = ("snapshot", "validate", "split", "train", "evaluate", "register", "export", "reference")
 
 
 def _runs(cli: BoucleCli, cwd: Path) -> list[dict[str, object]]:
@@ -49,11 +51,16 @@ def test_quickstart_runs_the_loop_without_shared_data(
     again = boucle_cli("quickstart", "--dir", "qs", env={"BOUCLE_TRAIN__SEARCH__TRIALS": "2"})
     assert again.returncode == 0, again.stderr
     assert "kept" in again.stdout
-    assert "snapshot: cached" in again.stdout and "register: cached" in again.stdout
+    steps = _runs(boucle_cli, project)[-1]["steps"]
+    assert steps == dict.fromkeys(STEPS, "cached")
 
 
 def test_run_cache_reproduce_and_audit(
-    boucle_cli: BoucleCli, tmp_path: Path, adult_yaml: Callable[..., str]
+    boucle_cli: BoucleCli,
+    tmp_path: Path,
+    adult_yaml: Callable[..., str],
+    adult_path: Path,
+    adult_options: dict[str, Any],
 ) -> None:
     (tmp_path / "boucle.yaml").write_text(adult_yaml(trials=2))
     first = boucle_cli("run")
@@ -61,14 +68,15 @@ def test_run_cache_reproduce_and_audit(
     # Nothing changed: every step is cached and the model is not registered again.
     second = boucle_cli("run")
     assert second.returncode == 0, second.stderr
-    for step in ("snapshot", "split", "train", "evaluate", "register"):
-        assert f"{step}: cached" in second.stdout
+    assert _runs(boucle_cli, tmp_path)[-1]["steps"] == dict.fromkeys(STEPS, "cached")
     # Only the search changed: snapshot and split are reused, train and after re-run.
     third = boucle_cli("run", env={"BOUCLE_TRAIN__SEARCH__TRIALS": "3"})
     assert third.returncode == 0, third.stderr
-    assert "snapshot: cached" in third.stdout and "split: cached" in third.stdout
-    assert "train: done" in third.stdout and "register: done" in third.stdout
     rows = _runs(boucle_cli, tmp_path)
+    assert rows[-1]["steps"] == {
+        "snapshot": "cached", "validate": "cached", "split": "cached", "train": "done",
+        "evaluate": "done", "register": "done", "export": "done", "reference": "cached",
+    }  # fmt: skip
     assert [r["model_version"] for r in rows] == ["1", "1", "2"]
     assert rows[0]["lineage_id"] == rows[1]["lineage_id"] != rows[2]["lineage_id"]
 
@@ -81,13 +89,35 @@ def test_run_cache_reproduce_and_audit(
     assert again.returncode == 0, again.stderr + again.stdout
     assert "identical" in again.stdout
 
+    # Monitoring: a random sample of the data does not drift; the same rows aged by 3 years do.
+    import pandas as pd
+
+    frame = pd.read_csv(adult_path, **adult_options).sample(5000, random_state=1)
+    frame.to_parquet(tmp_path / "same.parquet")
+    frame.assign(age=frame["age"] + 3).to_csv(tmp_path / "older.csv", index=False)
+    calm = boucle_cli("monitor", "--current", "same.parquet")
+    assert calm.returncode == 0, calm.stderr + calm.stdout
+    drifted = boucle_cli("monitor", "--current", "older.csv")
+    assert drifted.returncode == 3, drifted.stderr + drifted.stdout
+    report = json.loads((tmp_path / ".boucle" / "monitor").glob("*.json").__next__().read_text())
+    assert report["features"]
+
     verify = boucle_cli("audit", "verify")
     assert verify.returncode == 0 and "chain intact" in verify.stdout
     log = boucle_cli("audit", "log", "--run", str(rows[0]["run_id"]), "--json")
     kinds = [event["kind"] for event in json.loads(log.stdout)]
     assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
-    assert kinds.count("step_finished") == 5
-    assert {"model_registered", "alias_set"} <= set(kinds)
+    assert kinds.count("step_finished") == len(STEPS)
+    assert {"data_validated", "model_registered", "alias_set", "model_exported"} <= set(kinds)
+    # ONNX parity on the held-out split, recorded in the run manifest.
+    parity = manifest["steps"]["export"]["manifest"]["parity"]
+    assert parity["passed"] and parity["label_agreement"] == 1.0
+    # Exporting the champion again (version 1) is a cache hit of the same export.
+    exported = boucle_cli("export", "champion")
+    assert exported.returncode == 0, exported.stderr
+    assert "exported version 1 (cached)" in exported.stdout
+    missing = boucle_cli("export", "gold")
+    assert missing.returncode == 2 and "no version or alias 'gold'" in missing.stderr
 
     # Tampering with one event is found, and the command names it.
     with sqlite3.connect(tmp_path / ".boucle" / "ledger.db") as db:
@@ -112,6 +142,8 @@ data:
 train:
   model: logistic_regression
   search: {{trials: 3, metric: roc_auc}}
+export:
+  quantize: {{mode: dynamic, max_drop: 0.005}}
 stores:
   ledger: {postgres_url}
 """
@@ -124,6 +156,9 @@ stores:
     evaluation = manifest["steps"]["evaluate"]["manifest"]
     assert evaluation["metrics"]["roc_auc"] == rows[0]["metrics"]["roc_auc"]  # type: ignore[index]
     assert not (tmp_path / ".boucle" / "ledger.db").exists()
+    quantization = manifest["steps"]["export"]["manifest"]["quantization"]
+    assert quantization["decision"] in ("kept", "refused")
+    assert quantization["size_before"] > 0 and quantization["metric_before"] > 0.7
     assert boucle_cli("audit", "verify").returncode == 0
 
 

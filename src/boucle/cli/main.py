@@ -17,6 +17,7 @@ from boucle.cli.render import (
     console,
     error_console,
     print_audit_log,
+    print_export_summary,
     print_run_summary,
     print_runs,
 )
@@ -32,6 +33,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: rendering it with rich costs ~0.3 s per call
 )
+schema_app = typer.Typer(
+    help="The data schema checked by the validate step.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(schema_app, name="schema")
 audit_app = typer.Typer(
     help="The tamper-evident audit ledger.", no_args_is_help=True, rich_markup_mode=None
 )
@@ -82,7 +89,7 @@ def quickstart(
         print_run_summary(outcome, project.config_path)
 
 
-_STEPS = ("snapshot", "split", "train", "evaluate", "register")
+_STEPS = ("snapshot", "validate", "split", "train", "evaluate", "register", "export", "reference")
 
 
 @app.command()
@@ -93,6 +100,43 @@ def run(config: ConfigOption = Path("boucle.yaml")) -> None:
     with _user_errors():
         outcome = _progress_run(_STEPS, lambda hooks: api.run(config, hooks=hooks))
         print_run_summary(outcome, config)
+
+
+@app.command("export")
+def export_model(
+    ref: Annotated[
+        str, typer.Argument(help="Alias (champion, challenger), version number or NAME@alias.")
+    ] = "champion",
+    config: ConfigOption = Path("boucle.yaml"),
+) -> None:
+    """Export a registered version to ONNX, with the parity check (and int8 if configured)."""
+    from boucle import api
+
+    with _user_errors():
+        outcome = _progress_run(_STEPS, lambda hooks: api.export(ref, config, hooks=hooks))
+    print_export_summary(outcome)
+
+
+@app.command("monitor")
+def monitor_drift(
+    current: Annotated[Path, typer.Option("--current", help="Production data: CSV or Parquet.")],
+    config: ConfigOption = Path("boucle.yaml"),
+    ref: Annotated[str, typer.Option("--model", help="Alias or version to compare with.")] = (
+        "champion"
+    ),
+    alpha: Annotated[float, typer.Option(help="False discovery rate across features.")] = 0.01,
+) -> None:
+    """Check production data for drift against the training data of a model version."""
+    from boucle import api
+
+    with _user_errors():
+        run_id, report = api.monitor(current, config, ref=ref, alpha=alpha)
+    console().print(report.format_table(), markup=False)
+    console().print(
+        f"report: monitor/{run_id}.json in the artifact store; ledger event drift_checked"
+    )
+    if report.dataset_drift:
+        raise typer.Exit(3)
 
 
 @app.command()
@@ -131,7 +175,7 @@ def reproduce(
 
     with _user_errors():
         outcome = _progress_run(
-            _STEPS[:4], lambda hooks: api.reproduce(run_id, config, hooks=hooks)
+            _STEPS[:5], lambda hooks: api.reproduce(run_id, config, hooks=hooks)
         )
     if outcome.identical:
         console().print(
@@ -142,6 +186,23 @@ def reproduce(
     for name, (before, after) in outcome.differences.items():
         console().print(f"[red]differs[/] {name}: {before} → {after}")
     raise typer.Exit(1)
+
+
+@schema_app.command("infer")
+def schema_infer(
+    config: ConfigOption = Path("boucle.yaml"),
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing file.")
+    ] = False,
+) -> None:
+    """Infer the schema (columns, dtypes, ranges, categories) from the data; write it to edit."""
+    from boucle import api
+
+    with _user_errors():
+        path = api.infer_schema(config, overwrite=overwrite)
+    console().print(
+        f"wrote {path}: edit it, then `boucle run` validates every snapshot against it."
+    )
 
 
 @audit_app.command("verify")

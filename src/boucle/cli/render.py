@@ -12,7 +12,14 @@ if TYPE_CHECKING:
     from boucle.ledger import LedgerEvent
     from boucle.runner.session import RunOutcome
 
-__all__ = ["console", "error_console", "print_audit_log", "print_run_summary", "print_runs"]
+__all__ = [
+    "console",
+    "error_console",
+    "print_audit_log",
+    "print_export_summary",
+    "print_run_summary",
+    "print_runs",
+]
 
 _HEADLINE = ("roc_auc", "f1", "precision", "recall", "accuracy", "rmse", "mae", "r2")
 
@@ -60,6 +67,9 @@ def print_run_summary(outcome: RunOutcome, config_path: Path | str) -> None:
     aliases = ", ".join(register.get("aliases", [])) or "-"
     table.add_row("aliases of this version", aliases)
     table.add_row("champion version", str(register.get("champion_version", "-")))
+    export = steps.get("export", {}).get("manifest")
+    if export:
+        table.add_row("ONNX parity", _parity_text(export))
     statuses = ", ".join(f"{name}: {step['status']}" for name, step in steps.items())
     table.add_row("steps", statuses)
     table.add_row("time", f"{outcome.seconds:.1f}s")
@@ -75,6 +85,29 @@ def print_run_summary(outcome: RunOutcome, config_path: Path | str) -> None:
         f"boucle audit verify -c {config}",
     ):
         console().print(f"  {command}")
+
+
+def _parity_text(export: dict[str, Any]) -> str:
+    parity = export.get("parity", {})
+    text = (
+        f"max |diff| {parity.get('max_abs_diff', 0):.2e} (tolerance {parity.get('tolerance')}), "
+        f"labels agree {100 * float(parity.get('label_agreement') or 0):.2f} %"
+    )
+    quantization = export.get("quantization")
+    if quantization:
+        text += f"; int8: {quantization.get('decision')} ({quantization.get('reason')})"
+    return text
+
+
+def print_export_summary(outcome: RunOutcome) -> None:
+    """What an export produced: digest, size, parity and quantization decision."""
+    export = outcome.steps["export"].manifest
+    console().print(
+        f"exported version {outcome.manifest.get('model_version')} "
+        f"({outcome.steps['export'].status}): onnx {export['onnx_digest'][:16]}…, "
+        f"{export['size_bytes'] / 1024:.0f} KiB"
+    )
+    console().print(f"parity: {_parity_text(export)}")
 
 
 def print_runs(rows: list[dict[str, Any]]) -> None:

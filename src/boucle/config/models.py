@@ -7,10 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from boucle.config.checks import ChecksConfig
+
 __all__ = [
     "BoucleConfig",
     "DataConfig",
+    "ExportConfig",
     "ModelName",
+    "QuantizeConfig",
     "SearchConfig",
     "SplitConfig",
     "StoresConfig",
@@ -44,6 +48,9 @@ class DataConfig(_Section):
         default_factory=dict,
         description="Options passed to the reader (sep, header, names, na_values, ...).",
     )
+    checks: ChecksConfig = Field(
+        default_factory=ChecksConfig, description="The data gate run by the validate step."
+    )
 
 
 class SplitConfig(_Section):
@@ -74,6 +81,25 @@ class TrainConfig(_Section):
     )
 
 
+class QuantizeConfig(_Section):
+    """``export.quantize:`` optional int8 quantization of the ONNX model."""
+
+    mode: Literal["off", "dynamic", "static"] = "off"
+    max_drop: float = Field(
+        default=0.005, ge=0.0, description="Largest metric drop accepted for the int8 model."
+    )
+
+
+class ExportConfig(_Section):
+    """``export:`` ONNX conversion with its parity check (runs after ``register``)."""
+
+    enabled: bool = True
+    tolerance: float | None = Field(
+        default=None, gt=0.0, description="Max |native - ONNX| probability; per-family default."
+    )
+    quantize: QuantizeConfig = Field(default_factory=QuantizeConfig)
+
+
 class StoresConfig(_Section):
     """``stores:`` where artifacts, the audit ledger and MLflow tracking live."""
 
@@ -95,6 +121,7 @@ class BoucleConfig(_Section):
     data: DataConfig
     split: SplitConfig = Field(default_factory=SplitConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
     stores: StoresConfig = Field(default_factory=StoresConfig)
 
     _path: Path | None = PrivateAttr(default=None)

@@ -45,13 +45,13 @@ def snapshot(ctx: RunContext) -> Manifest:
     }
 
 
-def split(ctx: RunContext, snapshot: Manifest) -> Manifest:
-    """Draw the held-out test set from the snapshot; store the row positions."""
+def split(ctx: RunContext, validate: Manifest) -> Manifest:
+    """Draw the held-out test set from the validated snapshot; store the row positions."""
     import numpy as np
 
     from boucle.train.split import split_table
 
-    frame = _load_snapshot(ctx, snapshot)
+    frame = _load_snapshot(ctx, validate)
     encoding = _encode(frame, ctx)
     features = frame.drop(columns=[ctx.config.data.target])[encoding.keep]
     cfg = ctx.config.split
@@ -76,13 +76,13 @@ def split(ctx: RunContext, snapshot: Manifest) -> Manifest:
     }
 
 
-def train(ctx: RunContext, snapshot: Manifest, split: Manifest) -> Manifest:
+def train(ctx: RunContext, validate: Manifest, split: Manifest) -> Manifest:
     """Fit the pipeline with the hyper-parameter search on the train split; store it."""
     import joblib
 
     from boucle.train.search import fit_model
 
-    x_train, y_train, _, _, encoding = load_split_frames(ctx, snapshot, split)
+    x_train, y_train, _, _, encoding = load_split_frames(ctx, validate, split)
     search = ctx.config.train.search
     trials = int(ctx.overrides.get("trials", search.trials))
     timeout = ctx.overrides.get("timeout_s", search.timeout_s)
@@ -121,11 +121,11 @@ def train(ctx: RunContext, snapshot: Manifest, split: Manifest) -> Manifest:
     }
 
 
-def evaluate(ctx: RunContext, snapshot: Manifest, split: Manifest, train: Manifest) -> Manifest:
+def evaluate(ctx: RunContext, validate: Manifest, split: Manifest, train: Manifest) -> Manifest:
     """Score the model on the held-out split: overall metrics and per-slice metrics."""
     from boucle.evaluate import evaluate_model
 
-    _, _, x_test, y_test, encoding = load_split_frames(ctx, snapshot, split)
+    _, _, x_test, y_test, encoding = load_split_frames(ctx, validate, split)
     pipeline = load_model(ctx, train)
     evaluation = evaluate_model(
         pipeline, x_test, y_test, encoding=encoding, sensitive=ctx.config.data.sensitive
@@ -138,7 +138,12 @@ def evaluate(ctx: RunContext, snapshot: Manifest, split: Manifest, train: Manife
 
 
 def register(
-    ctx: RunContext, snapshot: Manifest, split: Manifest, train: Manifest, evaluate: Manifest
+    ctx: RunContext,
+    snapshot: Manifest,
+    validate: Manifest,
+    split: Manifest,
+    train: Manifest,
+    evaluate: Manifest,
 ) -> Manifest:
     """Log the run to MLflow and register the model as a new version (challenger)."""
     import json
@@ -147,7 +152,7 @@ def register(
     from boucle.store.paths import safe_join
 
     pipeline = load_model(ctx, train)
-    x_train, _, _, _, _ = load_split_frames(ctx, snapshot, split)
+    x_train, _, _, _, _ = load_split_frames(ctx, validate, split)
     evaluation = json.loads(ctx.store.get_bytes(evaluate["evaluation_digest"]))
     metrics = {
         f"test_{name}": float(value)
@@ -158,6 +163,7 @@ def register(
         "boucle.run_id": ctx.run_id,
         "boucle.lineage_id": ctx.lineage_id or "",
         "boucle.snapshot_id": snapshot["snapshot_id"],
+        "boucle.training_snapshot_id": validate["snapshot_id"],
         "boucle.model_digest": train["model_digest"],
         "boucle.project": ctx.config.project,
     }
@@ -173,7 +179,12 @@ def register(
         params=params,
         metrics=metrics,
         tags=tags,
-        documents={"evaluation.json": evaluation, "train.json": train, "snapshot.json": snapshot},
+        documents={
+            "evaluation.json": evaluation,
+            "train.json": train,
+            "snapshot.json": snapshot,
+            "validate.json": validate,
+        },
         storage_options=ctx.config.stores.storage_options,
     )
     ctx.ledger_event(
@@ -232,12 +243,15 @@ def _load_snapshot(ctx: RunContext, snapshot: Manifest) -> pd.DataFrame:
 
 
 def load_split_frames(
-    ctx: RunContext, snapshot: Manifest, split: Manifest
+    ctx: RunContext, data: Manifest, split: Manifest
 ) -> tuple[pd.DataFrame, npt.NDArray[Any], pd.DataFrame, npt.NDArray[Any], TargetEncoding]:
-    """Rebuild (X_train, y_train, X_test, y_test, encoding) from the stored snapshot and split."""
+    """Rebuild (X_train, y_train, X_test, y_test, encoding) from the stored data and split.
+
+    ``data`` is the manifest of the snapshot to train from (the validate step's output).
+    """
     import numpy as np
 
-    frame = _load_snapshot(ctx, snapshot)
+    frame = _load_snapshot(ctx, data)
     encoding = _encode(frame, ctx)
     features = frame.drop(columns=[ctx.config.data.target])[encoding.keep].reset_index(drop=True)
     positions: dict[str, np.ndarray[Any, Any]]
@@ -281,6 +295,8 @@ def _source_fingerprint(ctx: RunContext) -> dict[str, Any]:
     return {"source_hash": hash_source(source, ctx.config.stores.storage_options)}
 
 
+from boucle.runner.validate_step import VALIDATE_STEP  # noqa: E402  (the step imports Step)
+
 FOUNDATION_STEPS: tuple[Step, ...] = (
     Step(
         "snapshot",
@@ -289,6 +305,7 @@ FOUNDATION_STEPS: tuple[Step, ...] = (
         code=("data", "store", "runner/steps"),
         fingerprint=_source_fingerprint,
     ),
+    VALIDATE_STEP,
     Step(
         "split",
         split,
