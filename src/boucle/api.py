@@ -37,6 +37,7 @@ __all__ = [
     "infer_schema",
     "loop_steps",
     "monitor",
+    "profile",
     "reproduce",
     "run",
     "runs",
@@ -212,6 +213,22 @@ def _replayed(name: str, manifest: dict[str, Any]) -> Step:
         return dict(manifest)
 
     return Step(name, replay, config=lambda c: {}, code=("runner/graph",))
+
+
+def profile(config: ConfigLike = "boucle.yaml", *, hooks: RunHooks | None = None) -> Path | str:
+    """Run snapshot → validate → profile (cached) and return where the HTML report is.
+
+    The report lives at ``reports/profile.html`` under ``stores.root`` (a local path, or the
+    URL of a remote store).
+    """
+    from boucle.runner.profile_step import PROFILE_REPORT
+    from boucle.runner.steps import FOUNDATION_STEPS
+
+    cfg = _config(config)
+    steps = [s for s in FOUNDATION_STEPS if s.name in ("snapshot", "validate", "profile")]
+    run_steps(cfg, steps, hooks=hooks, command="profile")
+    root = cfg.stores.root
+    return f"{root}/{PROFILE_REPORT}" if "://" in root else Path(root) / PROFILE_REPORT
 
 
 def infer_schema(config: ConfigLike = "boucle.yaml", *, overwrite: bool = False) -> Path:

@@ -139,7 +139,7 @@ def test_failing_step_keeps_earlier_results(
     kinds = [e["kind"] for e in log]
     assert kinds == [
         "run_started", "step_finished", "data_validated", "step_finished", "step_finished",
-        "step_failed", "run_failed",
+        "step_finished", "step_failed", "run_failed",
     ]  # fmt: skip
     # Fixing the config re-uses the stored snapshot and split.
     _config(tmp_path, good)

@@ -13,7 +13,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
-STEPS = ("snapshot", "validate", "split", "train", "evaluate", "register", "export", "reference")
+STEPS = (
+    "snapshot", "validate", "profile", "split", "train", "evaluate", "register", "export",
+    "reference",
+)  # fmt: skip
 
 
 def _runs(cli: BoucleCli, cwd: Path) -> list[dict[str, object]]:
@@ -35,6 +38,10 @@ def test_quickstart_runs_the_loop_without_shared_data(
     for text in ("run id", "lineage id", "test roc_auc", "adult-income v1", "champion"):
         assert text in done.stdout
     assert "mlflow ui --backend-store-uri sqlite:///" in done.stdout
+    report = (project / ".boucle" / "reports" / "profile.html").read_text()
+    for section in ("Overview", "Correlations", "Validation", "PII", "Representation"):
+        assert section in report
+    assert "Amer-Indian-Eskimo" in report  # the race groups of the representation table
     assert "boucle audit verify" in done.stdout
     rows = _runs(boucle_cli, project)
     assert len(rows) == 1 and rows[0]["status"] == "finished"
@@ -74,7 +81,8 @@ def test_run_cache_reproduce_and_audit(
     assert third.returncode == 0, third.stderr
     rows = _runs(boucle_cli, tmp_path)
     assert rows[-1]["steps"] == {
-        "snapshot": "cached", "validate": "cached", "split": "cached", "train": "done",
+        "snapshot": "cached", "validate": "cached", "profile": "cached", "split": "cached",
+        "train": "done",
         "evaluate": "done", "register": "done", "export": "done", "reference": "cached",
     }  # fmt: skip
     assert [r["model_version"] for r in rows] == ["1", "1", "2"]

@@ -89,7 +89,10 @@ def quickstart(
         print_run_summary(outcome, project.config_path)
 
 
-_STEPS = ("snapshot", "validate", "split", "train", "evaluate", "register", "export", "reference")
+_STEPS = (
+    "snapshot", "validate", "profile", "split", "train", "evaluate", "register", "export",
+    "reference",
+)  # fmt: skip
 
 
 @app.command()
@@ -175,7 +178,8 @@ def reproduce(
 
     with _user_errors():
         outcome = _progress_run(
-            _STEPS[:5], lambda hooks: api.reproduce(run_id, config, hooks=hooks)
+            ("snapshot", "validate", "split", "train", "evaluate"),
+            lambda hooks: api.reproduce(run_id, config, hooks=hooks),
         )
     if outcome.identical:
         console().print(
@@ -186,6 +190,16 @@ def reproduce(
     for name, (before, after) in outcome.differences.items():
         console().print(f"[red]differs[/] {name}: {before} → {after}")
     raise typer.Exit(1)
+
+
+@app.command("profile")
+def profile_data(config: ConfigOption = Path("boucle.yaml")) -> None:
+    """Profile the data as one offline HTML page (statistics, charts, data-gate findings)."""
+    from boucle import api
+
+    with _user_errors():
+        where = _progress_run(_STEPS[:3], lambda hooks: api.profile(config, hooks=hooks))
+    console().print(f"profile report: {where}")
 
 
 @schema_app.command("infer")

@@ -295,7 +295,8 @@ def _source_fingerprint(ctx: RunContext) -> dict[str, Any]:
     return {"source_hash": hash_source(source, ctx.config.stores.storage_options)}
 
 
-from boucle.runner.validate_step import VALIDATE_STEP  # noqa: E402  (the step imports Step)
+from boucle.runner.profile_step import PROFILE_STEP  # noqa: E402  (the steps import Step)
+from boucle.runner.validate_step import VALIDATE_STEP  # noqa: E402
 
 FOUNDATION_STEPS: tuple[Step, ...] = (
     Step(
@@ -306,6 +307,7 @@ FOUNDATION_STEPS: tuple[Step, ...] = (
         fingerprint=_source_fingerprint,
     ),
     VALIDATE_STEP,
+    PROFILE_STEP,
     Step(
         "split",
         split,
