@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,6 +46,18 @@ def adult_path(shared_data: Path) -> Path:
 def german_path(shared_data: Path) -> Path:
     """The Statlog German credit file (header; target ``creditability`` good/bad)."""
     return shared_data / "german_credit.csv"
+
+
+@pytest.fixture(scope="session")
+def adult(adult_path: Path, adult_options: dict[str, Any]) -> pd.DataFrame:
+    """The full UCI Adult table (32,561 rows, target ``income``); tests must not modify it."""
+    return pd.read_csv(adult_path, **adult_options)
+
+
+@pytest.fixture(scope="session")
+def german(german_path: Path) -> pd.DataFrame:
+    """The Statlog German credit table (1,000 rows, target ``creditability`` good/bad)."""
+    return pd.read_csv(german_path)
 
 
 @pytest.fixture(scope="session")

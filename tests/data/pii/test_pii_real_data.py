@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from boucle.data.pii import detect_pii
 
-SHARED_DATA = Path(
-    os.environ.get(
-        "BOUCLE_SHARED_DATA", Path(__file__).resolve().parents[3].parent / "shared" / "data"
-    )
-)
-ADULT_COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
-    "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
-    "hours-per-week", "native-country", "income",
-]  # fmt: skip
 
-
-def test_adult_has_no_pii_column() -> None:
-    path = SHARED_DATA / "adult.data"
-    raw = pd.read_csv(path, header=None)
-    named = pd.read_csv(path, header=None, names=ADULT_COLUMNS, skipinitialspace=True,
-                        na_values=["?"])  # fmt: skip
+def test_adult_has_no_pii_column(adult_path: Path, adult: pd.DataFrame) -> None:
+    raw = pd.read_csv(adult_path, header=None)
+    named = adult
     for frame in (raw, named):
         report = detect_pii(frame)
         assert report.rows == 32_561
@@ -34,8 +20,8 @@ def test_adult_has_no_pii_column() -> None:
     assert report["fnlwgt"].pii_type is None
 
 
-def test_german_credit_has_no_pii_column() -> None:
-    frame = pd.read_csv(SHARED_DATA / "german_credit.csv")
+def test_german_credit_has_no_pii_column(german: pd.DataFrame) -> None:
+    frame = german
     report = detect_pii(frame)
     assert report.rows == 1000 and len(report.columns) == frame.shape[1]
     assert report.pii_columns == {}, report.to_dict()
