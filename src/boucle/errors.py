@@ -15,6 +15,7 @@ once, at the boundary where we call the library, and chained (``raise ... from e
     ├── LedgerError          audit ledger unreachable or inconsistent
     ├── TrainingError        model fitting or hyper-parameter search failed
     ├── TrackingError        MLflow tracking or model registry failed
+    ├── ExportError          ONNX conversion, parity check or quantization failed
     └── StepError            a pipeline step failed (wraps the cause, names the step)
 """
 
@@ -24,6 +25,7 @@ __all__ = [
     "BoucleError",
     "ConfigError",
     "DataError",
+    "ExportError",
     "IntegrityError",
     "LedgerError",
     "StepError",
@@ -79,6 +81,10 @@ class TrainingError(BoucleError):
 
 class TrackingError(BoucleError):
     """MLflow tracking or the model registry failed."""
+
+
+class ExportError(BoucleError):
+    """ONNX conversion, the parity check or quantization of a model failed."""
 
 
 class StepError(BoucleError):

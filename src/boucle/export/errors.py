@@ -1,15 +1,7 @@
-"""The export error, kept here until :mod:`boucle.errors` gains it.
-
-``ExportError`` belongs in the one exception tree of :mod:`boucle.errors`; it lives in this
-module only until it is added there, after which this module re-exports it.
-"""
+"""The export error; it lives in :mod:`boucle.errors` with the rest of the tree."""
 
 from __future__ import annotations
 
-from boucle.errors import BoucleError
+from boucle.errors import ExportError
 
 __all__ = ["ExportError"]
-
-
-class ExportError(BoucleError):
-    """ONNX conversion, the parity check or quantization of a model failed."""
