@@ -142,6 +142,30 @@ def monitor_drift(
         raise typer.Exit(3)
 
 
+@app.command("serve")
+def serve(
+    config: ConfigOption = Path("boucle.yaml"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the registered ONNX models over REST (A/B routes, shadow, log, /metrics)."""
+    from boucle.config import load_config
+    from boucle.serving import build_serve_config, load_served_models
+
+    with _user_errors():
+        cfg = load_config(config)
+        serve_config = build_serve_config(cfg)
+        models = load_served_models(cfg, serve_config)
+        from boucle.serve import create_app, run_server
+
+        app_ = create_app(
+            serve_config, models, reload_models=lambda: load_served_models(cfg, serve_config)
+        )
+    routes = ", ".join(f"{r.alias}={r.weight:g}" for r in serve_config.routes)
+    error_console().print(f"serving {cfg.project} on http://{host}:{port} (routes {routes})")
+    run_server(app_, host, port)
+
+
 @app.command()
 def runs(config: ConfigOption = Path("boucle.yaml"), as_json: JsonOption = False) -> None:
     """List the project's runs (from the audit ledger)."""

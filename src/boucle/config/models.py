@@ -122,6 +122,10 @@ class BoucleConfig(_Section):
     split: SplitConfig = Field(default_factory=SplitConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    serve: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Serving: routes, shadow, sticky_key, limits (validated by boucle serve).",
+    )
     stores: StoresConfig = Field(default_factory=StoresConfig)
 
     _path: Path | None = PrivateAttr(default=None)

@@ -1,0 +1,273 @@
+"""The FastAPI application: ``create_app(config, models)``.
+
+Endpoints: ``POST /predict`` (:mod:`boucle.serve.predict`), ``POST /feedback``, ``GET
+/healthz`` (alive), ``GET /readyz`` (503 until a model is loaded), ``GET /metrics``
+(Prometheus), ``GET /docs`` (OpenAPI, with the request schema generated from the served
+model), and the admin endpoints ``POST /admin/reload``, ``GET|PUT /admin/routes`` behind a
+bearer token. Models are verified and loaded in a worker thread once the server has started,
+so ``/healthz`` answers at once and ``/readyz`` turns 200 when they are ready. On shutdown
+(uvicorn drains the requests in flight first) the shadow queue is scored and the prediction
+log flushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import Route
+
+from boucle.errors import BoucleError
+from boucle.serve.config import RoutingConfig, ServeConfig, check_aliases
+from boucle.serve.deployment import Deployment
+from boucle.serve.errors import ServeError
+from boucle.serve.metrics import CONTENT_TYPE_LATEST, ServeMetrics
+from boucle.serve.models import ServedModel
+from boucle.serve.predict import Predictor
+from boucle.serve.predlog import LogRecord, PredictionLog
+from boucle.serve.security import GuardMiddleware, admin_guard
+from boucle.serve.shadow import ShadowScorer
+
+__all__ = ["Feedback", "create_app"]
+
+_log = logging.getLogger("boucle.serve")
+_ENDPOINTS = (
+    "/predict",
+    "/feedback",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/admin/reload",
+    "/admin/routes",
+    "/docs",
+    "/openapi.json",
+)
+
+
+class Feedback(BaseModel):
+    """The observed outcome of a prediction, for monitoring its performance."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{32,36}$")]
+    outcome: str | int | float | bool | None
+
+
+def _json(content: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+def create_app(
+    config: ServeConfig,
+    models: Sequence[ServedModel],
+    *,
+    reload_models: Callable[[], Sequence[ServedModel]] | None = None,
+) -> FastAPI:
+    """Build the serving app for ``models`` under ``config``.
+
+    Raises :class:`~boucle.serve.errors.ServeError` at once when a route or the shadow names
+    an alias that is not among ``models``, or when two models share an alias. The models'
+    hashes are checked and their sessions opened when the app starts; a model whose bytes do
+    not hash to its ``expected_hash`` is refused (``/readyz`` lists why). ``reload_models``
+    is what ``POST /admin/reload`` calls for the new set of models (by default: ``models``
+    again).
+    """
+    served = list(models)
+    check_aliases(config.routing(), [model.alias for model in served], what="served models")
+    aliases = [model.alias for model in served]
+    if len(set(aliases)) != len(aliases):
+        raise ServeError(
+            f"Two served models share an alias: {aliases}.",
+            hint="Serve one model version per alias.",
+        )
+    metrics = ServeMetrics()
+    log = None
+    if config.log_dir is not None:
+        log = PredictionLog(
+            config.log_dir,
+            max_records=config.log_queue_size,
+            max_bytes=config.log_queue_bytes,
+            flush_rows=config.log_flush_rows,
+            flush_seconds=config.log_flush_seconds,
+            on_dropped=metrics.log_dropped.inc,
+            on_written=metrics.log_written.inc,
+        )
+    empty = Deployment.empty(config.routing(), max_rows=config.max_rows)
+    shadow = ShadowScorer(metrics=metrics, log=log)
+    predictor = Predictor(empty, metrics=metrics, log=log, shadow=shadow)
+    update_lock = asyncio.Lock()
+
+    def install(deployment: Deployment) -> None:
+        predictor.deployment = deployment
+        metrics.models_loaded.set(len(deployment.models))
+        metrics.models_refused.set(len(deployment.refused))
+        app.openapi_schema = None  # the request schema follows the served model
+
+    async def load_initial() -> None:
+        deployment = await asyncio.to_thread(
+            Deployment.build, served, config.routing(), max_rows=config.max_rows
+        )
+        async with update_lock:
+            if not predictor.deployment.models:  # an admin reload may have come first
+                install(deployment)
+        _log.info("serving %s", deployment.describe())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if log is not None:
+            log.start()
+        loading = asyncio.create_task(load_initial())
+        try:
+            yield
+        finally:
+            loading.cancel()
+            await asyncio.to_thread(shadow.close)
+            if log is not None:
+                await asyncio.to_thread(log.close)
+
+    app = FastAPI(title="boucle model server", version="1", lifespan=lifespan)
+    app.add_middleware(
+        GuardMiddleware,
+        allowed_hosts=config.allowed_hosts,
+        max_body_bytes=config.max_body_bytes,
+        metrics=metrics,
+        endpoints=_ENDPOINTS,
+    )
+
+    def count_error(request: Request, status: int, kind: str) -> None:
+        path = request.url.path
+        endpoint = path if path in _ENDPOINTS else "other"
+        metrics.errors.labels(endpoint, kind).inc()
+        metrics.observe_request(endpoint, status, 0.0)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        count_error(request, exc.status_code, f"http_{exc.status_code}")
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        count_error(request, 422, "invalid_request")
+        return await request_validation_exception_handler(request, exc)
+
+    app.state.predictor = predictor
+    app.state.metrics = metrics
+    app.state.prediction_log = log
+    admin = [Depends(admin_guard(config.resolved_admin_token()))]
+
+    app.add_api_route(
+        "/predict",
+        predictor,
+        methods=["POST"],
+        summary="Score one record or a list of records",
+        description="Validated against the model's training schema. Categorical fields accept "
+        "any string unless the registry passed the known categories: the ONNX schema does not "
+        "carry them, and the model treats an unseen category as the pipeline did.",
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}}},
+    )
+    # The route above documents /predict; this plain Starlette route, matched first, serves it:
+    # FastAPI's per-request dependency solving buys nothing here (the generated record model
+    # validates the body) and costs about a tenth of the throughput.
+    app.router.routes.insert(
+        0, Route("/predict", predictor.__call__, methods=["POST"], include_in_schema=False)
+    )
+
+    @app.post("/feedback", status_code=202, summary="Record the observed outcome")
+    async def feedback(item: Feedback) -> Response:
+        started = time.perf_counter()
+        if log is None:
+            raise HTTPException(503, "The prediction log is off (no log_dir): cannot record.")
+        outcome = orjson.dumps(item.outcome)
+        record = LogRecord(item.request_id, time.time(), "feedback", 202, outcome=outcome)
+        recorded = log.record(record, len(outcome))
+        metrics.observe_request("/feedback", 202, time.perf_counter() - started)
+        return _json({"request_id": item.request_id, "recorded": recorded}, 202)
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz() -> Response:
+        return _json({"status": "alive"})
+
+    @app.get("/readyz", summary="Readiness: 200 once a model can answer")
+    async def readyz() -> Response:
+        deployment = predictor.deployment
+        if deployment.ready:
+            status = "degraded" if deployment.refused else "ready"
+            return _json({"status": status, **deployment.describe()})
+        status = "unavailable" if deployment.refused else "loading"
+        return _json({"status": status, **deployment.describe()}, 503)
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/admin/reload", dependencies=admin, summary="Reload and re-verify the models")
+    async def reload() -> Response:
+        try:  # the registry may be slow: off the event loop
+            fresh = list(await asyncio.to_thread(reload_models) if reload_models else served)
+        except BoucleError as exc:
+            raise HTTPException(502, f"Fetching the models to reload failed: {exc}") from exc
+        async with update_lock:
+            routing = predictor.deployment.router.routing
+            try:
+                check_aliases(routing, [m.alias for m in fresh], what="reloaded models")
+            except ServeError as exc:
+                raise HTTPException(409, f"{exc.message} {exc.hint}") from exc
+            deployment = await asyncio.to_thread(
+                Deployment.build, fresh, routing, max_rows=config.max_rows
+            )
+            if not deployment.ready:
+                return _json(
+                    {
+                        "detail": "Reload refused: no routed model could be loaded; "
+                        "the models served before are kept.",
+                        "refused": deployment.refused,
+                    },
+                    409,
+                )
+            install(deployment)
+        return _json({"status": "reloaded", **deployment.describe()})
+
+    @app.get("/admin/routes", dependencies=admin, summary="The current routing")
+    async def get_routes() -> Response:
+        return _json(predictor.deployment.describe())
+
+    @app.put("/admin/routes", dependencies=admin, summary="Replace the routing")
+    async def put_routes(routing: RoutingConfig) -> Response:
+        async with update_lock:
+            try:
+                deployment = predictor.deployment.with_routing(routing)
+            except ServeError as exc:
+                raise HTTPException(422, f"{exc.message} {exc.hint}") from exc
+            install(deployment)
+        return _json({"status": "updated", **deployment.describe()})
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            deployment = predictor.deployment
+            primary = deployment.router.primary
+            if primary is not None:
+                body = deployment.models[primary].schema.json_schema()
+                content = schema["paths"]["/predict"]["post"]["requestBody"]["content"]
+                content["application/json"]["schema"] = jsonable_encoder(body)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
