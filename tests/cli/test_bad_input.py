@@ -157,3 +157,19 @@ def test_tracking_store_unreachable_fails_before_any_work(
     env = {"BOUCLE_STORES__TRACKING": "postgresql+psycopg://postgres@127.0.0.1:1/mlflow"}
     _assert_clean_failure(boucle_cli("run", env=env), "tracking store", "127.0.0.1:1")
     _no_objects(tmp_path)
+
+
+def test_split_that_skews_a_sensitive_group_stops_the_run(
+    boucle_cli: BoucleCli, tmp_path: Path, german_path: Path
+) -> None:
+    text = GERMAN.format(source=german_path, target="creditability", positive="")
+    text = text.replace(
+        "  target: creditability\n",
+        "  target: creditability\n  sensitive: [foreign_worker]\n"
+        "  checks: {representation: {severity: error, split_tolerance: 0.000001}}\n",
+    )
+    _config(tmp_path, text)
+    done = boucle_cli("run")
+    _assert_clean_failure(done, "step 'split' failed", "representation_split", "'no' is")
+    log = json.loads(boucle_cli("audit", "log", "--json").stdout)
+    assert log[-2]["kind"] == "step_failed" and log[-2]["payload"]["step"] == "split"

@@ -63,10 +63,12 @@ def split(ctx: RunContext, validate: Manifest) -> Manifest:
         stratify=cfg.stratify and ctx.config.task == "classification",
         classes=encoding.classes,
     )
+    balance = _split_representation(ctx, features, parts.train_positions)
     buffer = io.BytesIO()
     np.savez(buffer, train=parts.train_positions, test=parts.test_positions)
     digest = ctx.store.put_bytes(buffer.getvalue())
     return {
+        "representation": balance,
         "split_id": digest,
         "train_rows": len(parts.train_positions),
         "test_rows": len(parts.test_positions),
@@ -212,6 +214,34 @@ def register(
     }
 
 
+def _split_representation(
+    ctx: RunContext, features: pd.DataFrame, train_positions: Any
+) -> list[dict[str, Any]]:
+    """Compare each sensitive group's share in the training rows with the full data.
+
+    The data gate's ``representation.split_tolerance`` applies; with severity ``error`` a
+    group whose share moved more than the tolerance (or that vanished) stops the run.
+    """
+    from boucle.data.validate import raise_for_errors
+    from boucle.data.validate.report import ValidationReport
+    from boucle.data.validate.representation import check_representation
+
+    config = ctx.config.data.checks.representation
+    sensitive = [c for c in ctx.config.data.sensitive if c in features.columns]
+    if config.severity == "off" or not sensitive:
+        return []
+    frame = features.reset_index(drop=True)
+    results = [
+        r
+        for r in check_representation(
+            frame, sensitive=sensitive, config=config, train_index=frame.index[train_positions]
+        )
+        if r.name == "representation_split"
+    ]
+    raise_for_errors(ValidationReport(results=tuple(results), rows=len(frame), columns=0))
+    return [r.to_dict() for r in results]
+
+
 def check_columns(frame: pd.DataFrame, ctx: RunContext) -> None:
     """Raise DataError when the target or a sensitive column is not in the table."""
     columns = [str(c) for c in frame.columns]
@@ -311,8 +341,13 @@ FOUNDATION_STEPS: tuple[Step, ...] = (
     Step(
         "split",
         split,
-        config=lambda c: {**_target_config(c), "split": c.section("split")},
-        code=("train/split", "train/targets", "runner/steps"),
+        config=lambda c: {
+            **_target_config(c),
+            "split": c.section("split"),
+            "sensitive": c.data.sensitive,
+            "representation": c.data.checks.representation.model_dump(mode="json"),
+        },
+        code=("train/split", "train/targets", "data/validate", "runner/steps"),
     ),
     Step(
         "train",
