@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("BOUCLE_SHARED_DATA", REPO.parent / "shared" / "data"))
 PG_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BUCKET = "boucle-test"
+BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
 ADULT_COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
     "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
@@ -116,3 +119,24 @@ def s3_options(s3_endpoint: str) -> dict[str, Any]:
 def s3_root() -> str:
     """A fresh ``s3://`` store root (unique prefix) in the test bucket."""
     return f"s3://{BUCKET}/store-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def boucle_cli(tmp_path: Path) -> BoucleCli:
+    """Run ``boucle ARGS...`` in ``cwd`` (default ``tmp_path``) with extra environment."""
+
+    def run(
+        *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 600
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "boucle", *args],
+            cwd=cwd or tmp_path,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run

@@ -1,38 +1,12 @@
-"""Helpers to drive the real ``boucle`` command line in a subprocess."""
+"""Fixtures of the end-to-end CLI tests (``boucle_cli`` itself is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def boucle_cli(tmp_path: Path) -> BoucleCli:
-    """Run ``boucle ARGS...`` in ``cwd`` (default ``tmp_path``) with extra environment."""
-
-    def run(
-        *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 600
-    ) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
-        return subprocess.run(
-            [sys.executable, "-m", "boucle", *args],
-            cwd=cwd or tmp_path,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    return run
 
 
 @pytest.fixture

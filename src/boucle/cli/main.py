@@ -142,6 +142,30 @@ def monitor_drift(
         raise typer.Exit(3)
 
 
+@app.command("batch")
+def batch(
+    source: Annotated[Path, typer.Option("--input", help="Rows to score: CSV or Parquet.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Parquet file to write (default: in the store).")
+    ] = None,
+    config: ConfigOption = Path("boucle.yaml"),
+    ref: Annotated[str, typer.Option("--model", help="Alias or version to score with.")] = (
+        "champion"
+    ),
+    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk.")] = 100_000,
+) -> None:
+    """Score a file with a registered version's ONNX model, in chunks; write Parquet."""
+    from boucle.batch import score_file
+    from boucle.config import load_config
+
+    with _user_errors():
+        result = score_file(load_config(config), source, output, ref=ref, chunk_rows=chunk_rows)
+    console().print(
+        f"scored {result.rows} rows with {result.model_name} v{result.version} in "
+        f"{result.seconds:.1f}s → {result.output}"
+    )
+
+
 @app.command("serve")
 def serve(
     config: ConfigOption = Path("boucle.yaml"),
