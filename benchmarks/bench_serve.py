@@ -13,10 +13,14 @@ server runs in its own process with uvicorn (one worker, loopback, access log of
 
 The load comes from a separate process, ``wrk`` when installed (``apt-get install wrk``), else
 an asyncio httpx client: single-row ``POST`` requests at 8 and 64 connections for a fixed
-duration. Printed per server and concurrency: req/s, p50/p99 latency, time to the first
-answered prediction, resident memory after the load, and boucle/bare. Goal: >= 0.8.
+duration. Every server is started first; the load runs then go round the servers
+(``--rounds`` times per concurrency), so that a change in the machine's background load hits
+them all alike, and the medians are printed per server and concurrency: req/s, p50/p99
+latency, errors, time to the first answered prediction, resident memory after the load, and
+the ratio to ``bare``. Goal: boucle/bare >= 0.8 at every concurrency (exit code 1 otherwise).
 
-    python benchmarks/bench_serve.py [--duration 10] [--connections 8 64] [--no-mlflow]
+    python benchmarks/bench_serve.py [--duration 10] [--rounds 3] [--connections 8 64]
+                                     [--rows N] [--no-mlflow]
 """
 
 from __future__ import annotations

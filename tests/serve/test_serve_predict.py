@@ -112,3 +112,14 @@ def test_openapi_documents_the_generated_record_schema(
         assert set(record["properties"]) == set(adult.X_test.columns)
         assert record["additionalProperties"] is False
         assert batch["maxItems"] == 10_000
+
+
+def test_default_limit_is_10k_rows(start_server: Start, adult: Exported) -> None:
+    server = start_server(config(), [adult.served()])
+    records = (adult.records() * 17)[:10_000]
+    response = server.client.post("/predict", json=records)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["probabilities"]) == 10_000
+    too_many = server.client.post("/predict", json=[*records, records[0]])
+    assert too_many.status_code == 413
+    assert "max_rows=10000" in too_many.json()["detail"]

@@ -190,3 +190,11 @@ def test_host_header_outside_allowed_hosts_is_400(server: Server, adult: Exporte
     assert response.status_code == 400
     assert "evil.example.com" in response.json()["detail"]
     assert server.client.get("/healthz", headers={"Host": "localhost:8000"}).status_code == 200
+
+
+def test_integer_too_large_for_json_tools_is_422(server: Server, adult: Exported) -> None:
+    body = _raw(_record(adult), "age", "1" + "0" * 400)
+    response = server.client.post("/predict", content=body, headers=JSON)
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["path"] == "age" and error["input"].startswith("1000")

@@ -89,8 +89,8 @@ def create_app(
     again).
     """
     served = list(models)
-    check_aliases(config.routing(), [model.alias for model in served], what="served models")
     aliases = [model.alias for model in served]
+    check_aliases(config.routing(), aliases, what="served models")
     if len(set(aliases)) != len(aliases):
         raise ServeError(
             f"Two served models share an alias: {aliases}.",
@@ -132,6 +132,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if log is not None:
             log.start()
+        shadow.start()
         loading = asyncio.create_task(load_initial())
         try:
             yield
@@ -150,22 +151,7 @@ def create_app(
         endpoints=_ENDPOINTS,
     )
 
-    def count_error(request: Request, status: int, kind: str) -> None:
-        path = request.url.path
-        endpoint = path if path in _ENDPOINTS else "other"
-        metrics.errors.labels(endpoint, kind).inc()
-        metrics.observe_request(endpoint, status, 0.0)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        count_error(request, exc.status_code, f"http_{exc.status_code}")
-        return await http_exception_handler(request, exc)
-
-    @app.exception_handler(RequestValidationError)
-    async def on_invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        count_error(request, 422, "invalid_request")
-        return await request_validation_exception_handler(request, exc)
-
+    _count_errors(app, metrics)
     app.state.predictor = predictor
     app.state.metrics = metrics
     app.state.prediction_log = log
@@ -257,6 +243,33 @@ def create_app(
             install(deployment)
         return _json({"status": "updated", **deployment.describe()})
 
+    _document_records(app, predictor)
+    return app
+
+
+def _count_errors(app: FastAPI, metrics: ServeMetrics) -> None:
+    """Count the errors FastAPI answers itself (401, 404, 405, 422 of admin bodies...)."""
+
+    def count(request: Request, status: int, kind: str) -> None:
+        path = request.url.path
+        endpoint = path if path in _ENDPOINTS else "other"
+        metrics.errors.labels(endpoint, kind).inc()
+        metrics.observe_request(endpoint, status, 0.0)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        count(request, exc.status_code, f"http_{exc.status_code}")
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        count(request, 422, "invalid_request")
+        return await request_validation_exception_handler(request, exc)
+
+
+def _document_records(app: FastAPI, predictor: Predictor) -> None:
+    """Put the record schema of the main route's model in the OpenAPI ``/predict`` body."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
@@ -270,4 +283,3 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return app

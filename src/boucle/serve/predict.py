@@ -226,13 +226,20 @@ def _parse(body: bytes) -> Any:
 async def _score(model: LoadedModel, data: Any, request_id: str) -> tuple[Prediction, int]:
     try:
         records = model.schema.validate(data)
-    except RecordsInvalid as exc:
-        raise _Rejected(exc.status, "invalid_records", exc.message, exc.hint, exc.errors) from None
-    feed = model.schema.feed(records)
-    try:
+        feed = model.schema.feed(records)
         if len(records) >= THREAD_ROWS:
             return await run_in_threadpool(model.predict, feed), len(records)
         return model.predict(feed), len(records)
+    except RecordsInvalid as exc:
+        raise _Rejected(exc.status, "invalid_records", exc.message, exc.hint, exc.errors) from None
     except ServeError as exc:
         _log.error("request %s: %s", request_id, exc)
         raise _Rejected(500, "model_error", exc.message, exc.hint or "") from None
+    except Exception as exc:  # a bug must still be answered, counted and logged
+        _log.exception("request %s failed", request_id)
+        raise _Rejected(
+            500,
+            "internal_error",
+            f"Internal error: {type(exc).__name__}.",
+            "Retry; if it persists, report it with the request_id.",
+        ) from None

@@ -54,6 +54,7 @@ class LogRecord(NamedTuple):
 LOG_FIELDS = LogRecord._fields
 _EPOCH = dt.date(1970, 1, 1)
 _WARN_EVERY_S = 10.0
+_SLICE = 256
 
 
 class PredictionLog:
@@ -158,19 +159,10 @@ def _write_parquet(folder: Path, records: Sequence[LogRecord]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns = list(zip(*records, strict=True))
-    micros = pa.array([round(t * 1e6) for t in columns[1]], type=pa.int64())
-    arrays = [
-        pa.array(columns[0], type=pa.string()),
-        micros.cast(pa.timestamp("us", tz="UTC")),
-        pa.array(columns[2], type=pa.string()),
-        pa.array(columns[3], type=pa.int16()),
-        *(pa.array(columns[i], type=pa.string()) for i in range(4, 9)),
-        pa.array(columns[9], type=pa.float64()),
-        pa.array(columns[10], type=pa.int32()),
-        *(_text_column(columns[i]) for i in range(11, 15)),
-    ]
-    table = pa.Table.from_arrays(arrays, names=list(LOG_FIELDS))
+    # Converted in slices: each conversion holds the GIL, and a slice of a few hundred rows
+    # keeps the pause of the event loop to a millisecond or so instead of a whole flush.
+    batches = [_record_batch(records[i : i + _SLICE]) for i in range(0, len(records), _SLICE)]
+    table = pa.Table.from_batches(batches)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}.parquet"
     temporary = folder / f".{name}.tmp"
@@ -187,6 +179,24 @@ def _write_parquet(folder: Path, records: Sequence[LogRecord]) -> None:
         os.fsync(descriptor)  # make the rename itself durable
     finally:
         os.close(descriptor)
+
+
+def _record_batch(records: Sequence[LogRecord]) -> Any:
+    import pyarrow as pa
+
+    columns = list(zip(*records, strict=True))
+    micros = pa.array([round(t * 1e6) for t in columns[1]], type=pa.int64())
+    arrays = [
+        pa.array(columns[0], type=pa.string()),
+        micros.cast(pa.timestamp("us", tz="UTC")),
+        pa.array(columns[2], type=pa.string()),
+        pa.array(columns[3], type=pa.int16()),
+        *(pa.array(columns[i], type=pa.string()) for i in range(4, 9)),
+        pa.array(columns[9], type=pa.float64()),
+        pa.array(columns[10], type=pa.int32()),
+        *(_text_column(columns[i]) for i in range(11, 15)),
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=list(LOG_FIELDS))
 
 
 def _text_column(values: Sequence[Any]) -> Any:

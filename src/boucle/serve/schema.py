@@ -221,6 +221,8 @@ def _json_safe(value: Any) -> Any:
     """A value that JSON can carry: non-finite floats as text, long strings cut."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:  # beyond what JSON tools read
+        return _preview(value)
     if isinstance(value, str) and len(value) > 200:
         return value[:200] + "…"
     if isinstance(value, dict | list):

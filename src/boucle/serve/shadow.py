@@ -41,6 +41,9 @@ class ShadowScorer:
         self._wake = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="boucle-shadow", daemon=True)
+
+    def start(self) -> None:
+        """Start the scoring thread."""
         self._thread.start()
 
     def submit(self, model: LoadedModel, request_id: str, route: str, data: Any) -> None:
@@ -57,7 +60,8 @@ class ShadowScorer:
         with self._wake:
             self._closed = True
             self._wake.notify()
-        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
 
     def _run(self) -> None:
         while True:
