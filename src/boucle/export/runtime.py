@@ -144,12 +144,20 @@ def _is_number(value: Any) -> bool:
     return True
 
 
-def open_session(onnx_bytes: bytes, *, model: str) -> Any:
-    """An onnxruntime CPU session on ``onnx_bytes``; failures become ExportError."""
+def open_session(onnx_bytes: bytes, *, model: str, single_thread: bool = False) -> Any:
+    """An onnxruntime CPU session on ``onnx_bytes``; failures become ExportError.
+
+    ``single_thread`` (serving) runs each call on the calling thread without spinning: for
+    single rows a thread pool costs more than it gives and steals the CPU from the HTTP loop.
+    """
     import onnxruntime as ort  # type: ignore[import-untyped]
 
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only: skl2onnx graphs trigger harmless warnings
+    if single_thread:
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(
             onnx_bytes, sess_options=options, providers=["CPUExecutionProvider"]

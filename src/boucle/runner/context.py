@@ -35,6 +35,8 @@ class RunContext:
     hooks: RunHooks = field(default_factory=NullHooks)
     lineage_id: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Values computed once per run and shared by steps (e.g. the source file's hash)."""
 
     def ledger_event(self, kind: str, payload: dict[str, Any]) -> None:
         """Append one event for this run to the audit ledger."""

@@ -27,7 +27,7 @@ __all__ = ["FOUNDATION_STEPS", "load_model", "load_split_frames"]
 
 def snapshot(ctx: RunContext) -> Manifest:
     """Read the source, check the target and sensitive columns, store a Parquet snapshot."""
-    from boucle.data import hash_source, read_table, snapshot_table
+    from boucle.data import read_table, snapshot_table
 
     data = ctx.config.data
     options = ctx.config.stores.storage_options
@@ -40,7 +40,7 @@ def snapshot(ctx: RunContext) -> Manifest:
         "rows": snap.rows,
         "columns": snap.to_dict()["columns"],
         "source": data.source,
-        "source_hash": hash_source(data.source, options),
+        "source_hash": source_hash(ctx),
         "artifacts": [snap.object_digest],
     }
 
@@ -318,11 +318,19 @@ def _target_config(cfg: Any) -> dict[str, Any]:
     return {"task": cfg.task, "target": cfg.data.target, "positive_class": cfg.data.positive_class}
 
 
-def _source_fingerprint(ctx: RunContext) -> dict[str, Any]:
-    from boucle.data import hash_source
+def source_hash(ctx: RunContext) -> str:
+    """blake3 of the raw source file, read once per run (the cache key and the step share it)."""
+    if "source_hash" not in ctx.memo:
+        from boucle.data import hash_source
 
-    source = ctx.config.data.source
-    return {"source_hash": hash_source(source, ctx.config.stores.storage_options)}
+        config = ctx.config
+        ctx.memo["source_hash"] = hash_source(config.data.source, config.stores.storage_options)
+    value: str = ctx.memo["source_hash"]
+    return value
+
+
+def _source_fingerprint(ctx: RunContext) -> dict[str, Any]:
+    return {"source_hash": source_hash(ctx)}
 
 
 from boucle.runner.profile_step import PROFILE_STEP  # noqa: E402  (the steps import Step)

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from boucle.errors import BoucleError
-from boucle.export.runtime import read_input_schema
+from boucle.errors import BoucleError, ExportError
+from boucle.export.runtime import open_session, read_input_schema
 from boucle.hashing import blake3_hex
 from boucle.serve.errors import ServeError
 from boucle.serve.predlog import LogRecord
@@ -146,21 +146,12 @@ def open_serving_session(onnx_bytes: bytes, *, model: str) -> Any:
     per Adult row with the default pool against 0.32 ms with one thread, which is also not
     slower on 10k-row batches.
     """
-    import onnxruntime as ort  # type: ignore[import-untyped]
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(
-            onnx_bytes, sess_options=options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as exc:  # onnxruntime raises Fail, InvalidGraph, InvalidProtobuf, ...
+        return open_session(onnx_bytes, model=model, single_thread=True)
+    except ExportError as exc:
         raise ServeError(
-            f"onnxruntime cannot load the ONNX model '{model}' ({len(onnx_bytes)} B): "
-            f"{type(exc).__name__}: {exc}",
+            exc.message,
             hint="Re-export the model with boucle.export.export_onnx and register it again.",
         ) from exc
 
