@@ -7,6 +7,7 @@ import random
 import pandas as pd
 import pytest
 
+from boucle.config.checks import PiiCheckConfig, SourcesConfig
 from boucle.data.pii import hash_column
 from boucle.data.pii.synthetic import PII_COLUMNS, fake_nir, fake_phone_fr
 from boucle.data.validate import (
@@ -16,7 +17,6 @@ from boucle.data.validate import (
     raise_for_errors,
     run_checks,
 )
-from boucle.data.validate.config import PiiCheckConfig, SourcesConfig
 from boucle.data.validate.policies import check_pii, check_sources
 from boucle.errors import ConfigError, DataError
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from boucle.config.checks import LeakageCheckConfig
 from boucle.data.validate import CheckResult, ChecksConfig, run_checks
-from boucle.data.validate.config import LeakageCheckConfig
 from boucle.data.validate.leakage import feature_scores
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from boucle.data.validate.config import RepresentationCheckConfig
+from boucle.config.checks import RepresentationCheckConfig
 from boucle.data.validate.representation import check_representation, sensitive_groups
 from boucle.errors import DataError
 

@@ -10,8 +10,7 @@ returns a :class:`ValidationReport` (``to_dict()`` is validation.json);
 
 from __future__ import annotations
 
-from boucle.data.validate.checks import run_checks
-from boucle.data.validate.config import (
+from boucle.config.checks import (
     ChecksConfig,
     ConstantCheckConfig,
     DuplicatesCheckConfig,
@@ -26,6 +25,7 @@ from boucle.data.validate.config import (
     Severity,
     SourcesConfig,
 )
+from boucle.data.validate.checks import run_checks
 from boucle.data.validate.policies import PiiAction, apply_pii_policies
 from boucle.data.validate.report import CheckResult, ValidationReport, raise_for_errors
 from boucle.data.validate.schema import infer_schema, load_schema, save_schema

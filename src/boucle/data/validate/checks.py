@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from boucle.data.validate.config import ChecksConfig, Severity, TaskName
+from boucle.config.checks import ChecksConfig, Severity, TaskName
 from boucle.data.validate.leakage import check_leakage
 from boucle.data.validate.policies import check_pii, check_sources
 from boucle.data.validate.quality import (

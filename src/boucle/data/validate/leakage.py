@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from boucle.data.validate.config import LeakageCheckConfig, TaskName
+    from boucle.config.checks import LeakageCheckConfig, TaskName
 
 __all__ = ["check_leakage", "feature_scores"]
 

@@ -14,15 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from boucle.data.validate.config import ChecksConfig, PiiCheckConfig, PiiPolicy
+from boucle.config.checks import ChecksConfig, PiiCheckConfig, PiiPolicy
 from boucle.data.validate.report import CheckResult
 from boucle.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from boucle.config.checks import Severity, SourcesConfig
     from boucle.data.pii import PiiReport
-    from boucle.data.validate.config import Severity, SourcesConfig
 
 __all__ = ["PiiAction", "apply_pii_policies", "check_pii", "check_sources", "pii_salt"]
 

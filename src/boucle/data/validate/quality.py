@@ -15,7 +15,7 @@ from boucle.data.validate.report import CheckResult
 if TYPE_CHECKING:
     import pandas as pd
 
-    from boucle.data.validate.config import (
+    from boucle.config.checks import (
         ConstantCheckConfig,
         DuplicatesCheckConfig,
         HighCardinalityCheckConfig,

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from boucle.errors import DataError
 
 if TYPE_CHECKING:
+    from boucle.config.checks import Severity
     from boucle.data.pii import PiiReport
-    from boucle.data.validate.config import Severity
 
 __all__ = ["CheckResult", "ValidationReport", "raise_for_errors", "to_jsonable"]
 

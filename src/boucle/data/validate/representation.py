@@ -20,7 +20,7 @@ from boucle.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from boucle.data.validate.config import RepresentationCheckConfig
+    from boucle.config.checks import RepresentationCheckConfig
 
 __all__ = ["check_representation", "sensitive_groups"]
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from pandera.api.pandas.container import DataFrameSchema
 
-    from boucle.data.validate.config import Severity
+    from boucle.config.checks import Severity
 
 __all__ = ["check_schema"]
 
