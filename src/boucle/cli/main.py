@@ -6,13 +6,12 @@ Only typer and rich are imported at module level, so ``boucle --help`` stays fas
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from boucle.cli.common import ConfigOption, JsonOption, progress_run, user_errors
 from boucle.cli.render import (
     console,
     error_console,
@@ -21,7 +20,6 @@ from boucle.cli.render import (
     print_run_summary,
     print_runs,
 )
-from boucle.errors import BoucleError
 
 __all__ = ["app"]
 
@@ -44,30 +42,6 @@ audit_app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Path to boucle.yaml.", show_default=True)
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn a BoucleError into one clear paragraph on stderr and its exit code."""
-    try:
-        yield
-    except BoucleError as exc:
-        error_console().print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            error_console().print(f"[bold]fix:[/] {exc.hint.strip()}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
-
-
-def _progress_run(steps: tuple[str, ...], work: Callable[[Any], Any]) -> Any:
-    from boucle.runner.progress import RichProgressHooks
-
-    with RichProgressHooks(console=error_console(), steps=steps) as hooks:
-        return work(hooks)
-
 
 @app.command()
 def quickstart(
@@ -79,13 +53,13 @@ def quickstart(
     from boucle import api
     from boucle.quickstart import create_quickstart
 
-    with _user_errors():
+    with user_errors():
         project = create_quickstart(directory)
         for name in project.created:
             console().print(f"created  {project.directory / name}")
         for name in project.kept:
             console().print(f"kept     {project.directory / name} (already there)")
-        outcome = _progress_run(_STEPS, lambda hooks: api.run(project.config_path, hooks=hooks))
+        outcome = progress_run(_STEPS, lambda hooks: api.run(project.config_path, hooks=hooks))
         print_run_summary(outcome, project.config_path)
 
 
@@ -100,8 +74,8 @@ def run(config: ConfigOption = Path("boucle.yaml")) -> None:
     """Run the loop: snapshot, split, train, evaluate, register. Unchanged steps are cached."""
     from boucle import api
 
-    with _user_errors():
-        outcome = _progress_run(_STEPS, lambda hooks: api.run(config, hooks=hooks))
+    with user_errors():
+        outcome = progress_run(_STEPS, lambda hooks: api.run(config, hooks=hooks))
         print_run_summary(outcome, config)
 
 
@@ -115,8 +89,8 @@ def export_model(
     """Export a registered version to ONNX, with the parity check (and int8 if configured)."""
     from boucle import api
 
-    with _user_errors():
-        outcome = _progress_run(_STEPS, lambda hooks: api.export(ref, config, hooks=hooks))
+    with user_errors():
+        outcome = progress_run(_STEPS, lambda hooks: api.export(ref, config, hooks=hooks))
     print_export_summary(outcome)
 
 
@@ -132,7 +106,7 @@ def monitor_drift(
     """Check production data for drift against the training data of a model version."""
     from boucle import api
 
-    with _user_errors():
+    with user_errors():
         run_id, report = api.monitor(current, config, ref=ref, alpha=alpha)
     console().print(report.format_table(), markup=False)
     console().print(
@@ -158,7 +132,7 @@ def batch(
     from boucle.batch import score_file
     from boucle.config import load_config
 
-    with _user_errors():
+    with user_errors():
         result = score_file(load_config(config), source, output, ref=ref, chunk_rows=chunk_rows)
     console().print(
         f"scored {result.rows} rows with {result.model_name} v{result.version} in "
@@ -176,7 +150,7 @@ def serve(
     from boucle.config import load_config
     from boucle.serving import build_serve_config, load_served_models
 
-    with _user_errors():
+    with user_errors():
         cfg = load_config(config)
         serve_config = build_serve_config(cfg)
         models = load_served_models(cfg, serve_config)
@@ -195,7 +169,7 @@ def runs(config: ConfigOption = Path("boucle.yaml"), as_json: JsonOption = False
     """List the project's runs (from the audit ledger)."""
     from boucle import api
 
-    with _user_errors():
+    with user_errors():
         rows = api.runs(config)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
@@ -211,7 +185,7 @@ def show(
     """Print one run's manifest: config, steps, cache keys, metrics, model version."""
     from boucle import api
 
-    with _user_errors():
+    with user_errors():
         manifest = api.show(run_id, config)
     typer.echo(json.dumps(manifest, indent=2, default=str))
 
@@ -224,8 +198,8 @@ def reproduce(
     """Re-run a past run from its snapshot and config; exit 1 unless the metrics are identical."""
     from boucle import api
 
-    with _user_errors():
-        outcome = _progress_run(
+    with user_errors():
+        outcome = progress_run(
             ("snapshot", "validate", "split", "train", "evaluate"),
             lambda hooks: api.reproduce(run_id, config, hooks=hooks),
         )
@@ -245,8 +219,8 @@ def profile_data(config: ConfigOption = Path("boucle.yaml")) -> None:
     """Profile the data as one offline HTML page (statistics, charts, data-gate findings)."""
     from boucle import api
 
-    with _user_errors():
-        where = _progress_run(_STEPS[:3], lambda hooks: api.profile(config, hooks=hooks))
+    with user_errors():
+        where = progress_run(_STEPS[:3], lambda hooks: api.profile(config, hooks=hooks))
     console().print(f"profile report: {where}")
 
 
@@ -260,7 +234,7 @@ def schema_infer(
     """Infer the schema (columns, dtypes, ranges, categories) from the data; write it to edit."""
     from boucle import api
 
-    with _user_errors():
+    with user_errors():
         path = api.infer_schema(config, overwrite=overwrite)
     console().print(
         f"wrote {path}: edit it, then `boucle run` validates every snapshot against it."
@@ -272,7 +246,7 @@ def audit_verify(config: ConfigOption = Path("boucle.yaml")) -> None:
     """Recompute the hash chain; exit 1 naming the first bad event if anything was altered."""
     from boucle import api
 
-    with _user_errors():
+    with user_errors():
         result = api.audit_verify(config)
     if result.ok:
         console().print(f"[green]ok[/]: {result.count} events, chain intact.")
@@ -292,7 +266,7 @@ def audit_log(
     """List ledger events, oldest first."""
     from boucle import api
 
-    with _user_errors():
+    with user_errors():
         events = api.audit_log(config, run_id=run_id)
     if as_json:
         typer.echo(json.dumps([e.to_dict() for e in events], indent=2, default=str))
