@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
+from boucle.config.base import Section
 from boucle.config.checks import ChecksConfig
+from boucle.config.evidence import ExplainConfig, FairnessConfig, RobustnessConfig
+from boucle.config.governance import GovernanceConfig, UseCaseConfig
+from boucle.config.operate import AlertsConfig, GatesConfig
+from boucle.config.package import PackageConfig
 
 __all__ = [
     "BoucleConfig",
@@ -29,8 +34,7 @@ CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "f1", "accuracy", "log_loss")
 REGRESSION_METRICS = ("rmse", "mae", "r2")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+_Section = Section
 
 
 class DataConfig(_Section):
@@ -127,6 +131,16 @@ class BoucleConfig(_Section):
         description="Serving: routes, shadow, sticky_key, limits (validated by boucle serve).",
     )
     stores: StoresConfig = Field(default_factory=StoresConfig)
+    explain: ExplainConfig = Field(default_factory=ExplainConfig)
+    fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    robustness: RobustnessConfig = Field(default_factory=RobustnessConfig)
+    use_case: UseCaseConfig | None = Field(
+        default=None, description="What the model is for: drives the EU AI Act risk class."
+    )
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
+    gates: GatesConfig = Field(default_factory=GatesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    package: PackageConfig = Field(default_factory=PackageConfig)
 
     _path: Path | None = PrivateAttr(default=None)
 
