@@ -274,6 +274,16 @@ def audit_log(
         print_audit_log(events)
 
 
+def _register_command_modules() -> None:
+    from boucle.cli import governance, operate, package
+
+    for module in (package, governance, operate):
+        module.register(app)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     """Entry point for ``python -m boucle``."""
     app()
