@@ -18,9 +18,26 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'boucle' / 'ledger.db'}"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture
+def sqlalchemy_sqlite_url(tmp_path: Path) -> str:
+    """The same SQLite ledger, but through SQLAlchemy (a driver in the URL selects it)."""
+    return f"sqlite+pysqlite:///{tmp_path / 'boucle' / 'ledger.db'}"
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        "sqlite-sqlalchemy",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
 def ledger_url(request: pytest.FixtureRequest) -> str:
-    """A fresh ledger URL on each backend: SQLite in ``tmp_path``, PostgreSQL in a new database."""
-    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    """A fresh ledger URL on each implementation: ``sqlite:///`` (Python's sqlite3),
+    ``sqlite+pysqlite:///`` (SQLAlchemy), PostgreSQL in a new database (SQLAlchemy)."""
+    fixture = {
+        "sqlite": "sqlite_url",
+        "sqlite-sqlalchemy": "sqlalchemy_sqlite_url",
+        "postgresql": "postgres_url",
+    }[request.param]
     url: str = request.getfixturevalue(fixture)
     return url

@@ -17,6 +17,7 @@ from boucle.ledger.backend import mask_url
     [
         ("postgresql+psycopg://postgres@127.0.0.1:1/test", "cannot open the ledger at"),
         ("sqlite:////proc/nonexistent/x.db", "cannot create folder"),
+        ("sqlite+pysqlite:////proc/nonexistent/x.db", "cannot create folder"),
         ("not a url at all", "is not a database URL"),
         ("mysql://user@localhost/db", "does not support"),
         ("postgresql+nosuchdriver://postgres@127.0.0.1/test", "cannot be loaded"),
@@ -67,9 +68,14 @@ def test_mask_url(url: str, shown: str) -> None:
     assert mask_url(url) == shown
 
 
-def test_sqlite_folder_is_created_and_wal_is_on(tmp_path: Path) -> None:
+# Both SQLite implementations: Python's sqlite3 (plain URL) and SQLAlchemy (driver in the URL).
+SQLITE_PREFIXES = pytest.mark.parametrize("prefix", ["sqlite:///", "sqlite+pysqlite:///"])
+
+
+@SQLITE_PREFIXES
+def test_sqlite_folder_is_created_and_wal_is_on(tmp_path: Path, prefix: str) -> None:
     path = tmp_path / "deep" / "er" / "ledger.db"
-    with Ledger(f"sqlite:///{path}") as ledger:
+    with Ledger(f"{prefix}{path}") as ledger:
         ledger.append("run_started", {})
     with sqlite3.connect(path) as conn:
         (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
@@ -83,19 +89,23 @@ def test_sqlite_folder_is_created_and_wal_is_on(tmp_path: Path) -> None:
     assert version == "1"
 
 
-def test_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
+@SQLITE_PREFIXES
+def test_a_newer_schema_version_is_refused(tmp_path: Path, prefix: str) -> None:
     path = tmp_path / "ledger.db"
-    Ledger(f"sqlite:///{path}").close()
+    Ledger(f"{prefix}{path}").close()
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE boucle_ledger_meta SET value = '99' WHERE key = 'schema_version'")
     conn.close()
     with pytest.raises(LedgerError, match="schema version is '99'"):
-        Ledger(f"sqlite:///{path}")
+        Ledger(f"{prefix}{path}")
 
 
-def test_a_write_held_too_long_by_someone_else_times_out_as_ledger_error(tmp_path: Path) -> None:
+@SQLITE_PREFIXES
+def test_a_write_held_too_long_by_someone_else_times_out_as_ledger_error(
+    tmp_path: Path, prefix: str
+) -> None:
     path = tmp_path / "ledger.db"
-    url = f"sqlite:///{path}"
+    url = f"{prefix}{path}"
     Ledger(url).close()
     blocker = sqlite3.connect(path, isolation_level=None)
     try:
@@ -114,9 +124,10 @@ def test_an_in_memory_sqlite_ledger_works() -> None:
         assert ledger.verify().ok
 
 
-def test_a_file_that_is_not_a_database_raises_ledger_error(tmp_path: Path) -> None:
+@SQLITE_PREFIXES
+def test_a_file_that_is_not_a_database_raises_ledger_error(tmp_path: Path, prefix: str) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("these are not the tables you are looking for\n" * 20)
     with pytest.raises(LedgerError, match="file is not a database") as caught:
-        Ledger(f"sqlite:///{path}")
+        Ledger(f"{prefix}{path}")
     assert str(path) in caught.value.message

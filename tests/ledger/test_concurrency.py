@@ -66,3 +66,29 @@ def test_concurrent_appends_form_one_chain(
     with capsys.disabled():
         backend = ledger_url.split(":", 1)[0]
         print(f"\n[{backend}] {total} concurrent appends took {elapsed:.2f} s", end=" ")
+
+
+@pytest.mark.timeout(600)
+def test_native_and_sqlalchemy_appenders_share_one_chain(tmp_path: Any) -> None:
+    """Old (SQLAlchemy) and new (sqlite3) boucle processes appending to one file at once."""
+    path = tmp_path / "ledger.db"
+    urls = [f"sqlite:///{path}", f"sqlite+pysqlite:///{path}"]
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [
+        context.Process(target=_append_worker, args=(urls[p % 2], p, start), daemon=True)
+        for p in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)
+    start.set()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [w.exitcode for w in workers] == [0] * 4
+    with Ledger(urls[0]) as ledger:
+        events = ledger.events()
+        assert ledger.verify().ok
+    assert [e.index for e in events] == list(range(4 * EVENTS_EACH))
+    for p in range(4):
+        assert [e.payload["n"] for e in events if e.run_id == f"p{p}"] == list(range(EVENTS_EACH))

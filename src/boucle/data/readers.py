@@ -186,11 +186,23 @@ def hash_source(source: str, storage_options: Mapping[str, Any] | None = None) -
     """Return the blake3 hex digest of the raw bytes of ``source``, read in 1 MiB chunks."""
     from blake3 import blake3  # incremental hasher: boucle.hashing has one-shot helpers only
 
-    fs, path = _file_system(source, storage_options)
-    _file_size(source, fs, path)  # raises the 'missing' DataError with the folder searched
+    from boucle.store.paths import is_local_url, strip_file_scheme
+
     hasher = blake3()
+    local = strip_file_scheme(source) if is_local_url(source) else None
+    if local is not None and os.path.isfile(local):
+        # A plain local file (the common case, and every cached re-run): no fsspec import.
+        def open_source() -> Any:
+            return open(local, "rb")
+    else:
+        fs, path = _file_system(source, storage_options)
+        _file_size(source, fs, path)  # raises the 'missing' DataError with the folder searched
+
+        def open_source() -> Any:
+            return fs.open(path, "rb")
+
     try:
-        with fs.open(path, "rb") as handle:
+        with open_source() as handle:
             while chunk := handle.read(_CHUNK_SIZE):
                 hasher.update(chunk)
     except OSError as exc:

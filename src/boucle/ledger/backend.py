@@ -12,7 +12,6 @@ can append to one ledger and still build a single linear chain.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 
 from boucle.errors import LedgerError
 from boucle.hashing import blake3_hex
+from boucle.ledger.urls import URL_EXAMPLES, mask_url, translate_error
 
 __all__ = ["is_retryable", "lock_for_write", "mask_url", "open_engine", "translate_error"]
 
@@ -32,18 +32,6 @@ SQLITE_BEGIN_OPTION = "boucle_sqlite_begin"
 
 # One advisory-lock key for every ledger table; advisory locks are scoped to one database.
 _PG_LOCK_KEY = int(blake3_hex(b"boucle.ledger.append")[:15], 16)
-
-_URL_EXAMPLES = (
-    "e.g. sqlite:////abs/path/.boucle/ledger.db or postgresql+psycopg://user@host:5432/db"
-)
-
-
-def mask_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***``, safe to show in messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def open_engine(url: str, *, timeout: float) -> Engine:
@@ -58,13 +46,13 @@ def open_engine(url: str, *, timeout: float) -> Engine:
     except (ArgumentError, ValueError) as exc:
         raise LedgerError(
             f"ledger URL '{shown}' is not a database URL.",
-            hint=f"Use a SQLAlchemy URL, {_URL_EXAMPLES}.",
+            hint=f"Use a SQLAlchemy URL, {URL_EXAMPLES}.",
         ) from exc
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
         raise LedgerError(
             f"ledger URL '{shown}' uses backend '{backend}', which the ledger does not support.",
-            hint=f"Use SQLite or PostgreSQL, {_URL_EXAMPLES}.",
+            hint=f"Use SQLite or PostgreSQL, {URL_EXAMPLES}.",
         )
     try:
         if backend == "sqlite":
@@ -74,7 +62,7 @@ def open_engine(url: str, *, timeout: float) -> Engine:
         raise LedgerError(
             f"ledger URL '{shown}' names driver '{parsed.drivername}', "
             f"which cannot be loaded: {exc}.",
-            hint=f"Use a driver that is installed, {_URL_EXAMPLES}.",
+            hint=f"Use a driver that is installed, {URL_EXAMPLES}.",
         ) from exc
 
 
@@ -100,24 +88,6 @@ def is_retryable(exc: SQLAlchemyError) -> bool:
     return "database is locked" in message or "database is busy" in message
 
 
-def translate_error(exc: Exception, *, action: str, url: str) -> LedgerError:
-    """Turn a database failure while doing ``action`` into a :class:`LedgerError`."""
-    shown = mask_url(url)
-    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    detail = cause[0] if cause else type(exc).__name__
-    if shown.startswith("sqlite"):
-        hint = (
-            "Check that the file's folder exists and is writable, that no other program holds "
-            f"the database locked for long, or point the ledger at another file, {_URL_EXAMPLES}."
-        )
-    else:
-        hint = (
-            "Check that the PostgreSQL server is running and reachable from here, and that the "
-            "user, password and database in the URL exist (create it with `createdb`)."
-        )
-    return LedgerError(f"cannot {action} the ledger at '{shown}': {detail}.", hint=hint)
-
-
 def _sqlite_engine(parsed: URL, shown: str, timeout: float) -> Engine:
     """Engine for SQLite: parent folder created, WAL, busy timeout, BEGIN IMMEDIATE writes."""
     database = parsed.database or ""
@@ -129,7 +99,7 @@ def _sqlite_engine(parsed: URL, shown: str, timeout: float) -> Engine:
         except OSError as exc:
             raise LedgerError(
                 f"cannot create folder '{folder}' for the ledger at '{shown}': {exc.strerror}.",
-                hint=f"Choose a path in a writable folder, {_URL_EXAMPLES}.",
+                hint=f"Choose a path in a writable folder, {URL_EXAMPLES}.",
             ) from exc
     engine = create_engine(parsed, connect_args={"timeout": timeout})
     busy_ms = int(timeout * 1000)

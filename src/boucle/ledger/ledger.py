@@ -7,25 +7,13 @@ import json
 import random
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Connection, Engine, insert, select
-from sqlalchemy.exc import SQLAlchemyError
-
 from boucle.errors import LedgerError
 from boucle.hashing import canonical_json
-from boucle.ledger.backend import (
-    SQLITE_BEGIN_OPTION,
-    is_retryable,
-    lock_for_write,
-    mask_url,
-    open_engine,
-    translate_error,
-)
 from boucle.ledger.chain import (
     GENESIS_HASH,
     LedgerEvent,
@@ -34,23 +22,12 @@ from boucle.ledger.chain import (
     event_hash,
     verify_chain,
 )
-from boucle.ledger.schema import create_schema, events_table, schema_is_ready
+from boucle.ledger.database import Database, Row, open_database
+from boucle.ledger.urls import mask_url, translate_error
 
 __all__ = ["Ledger", "default_actor"]
 
 _T = TypeVar("_T")
-
-_COLUMNS = (
-    events_table.c.idx,
-    events_table.c.time,
-    events_table.c.kind,
-    events_table.c.lineage_id,
-    events_table.c.run_id,
-    events_table.c.actor,
-    events_table.c.payload,
-    events_table.c.prev_hash,
-    events_table.c.hash,
-)
 
 
 def default_actor() -> str:
@@ -76,9 +53,9 @@ class Ledger:
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self._url = url
         self._timeout = timeout
-        self._engine: Engine | None = open_engine(url, timeout=timeout)
+        self._db: Database | None = open_database(url, timeout=timeout)
         try:
-            self._retrying("open", self._ensure_schema)
+            self._retrying("open", self._live_db().ensure_schema)
         except BaseException:
             self.close()
             raise
@@ -104,9 +81,9 @@ class Ledger:
 
     def close(self) -> None:
         """Release the database connections; the ledger cannot be used afterwards."""
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def append(
         self,
@@ -132,31 +109,28 @@ class Ledger:
         stored_payload: dict[str, Any] = json.loads(payload_json)
         who = actor if actor is not None else default_actor()
 
+        appended: list[LedgerEvent] = []
+
+        def make_row(last_index: int | None, last_hash: str | None) -> dict[str, Any]:
+            fields: dict[str, Any] = {
+                "index": 0 if last_index is None else last_index + 1,
+                "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+                "kind": kind,
+                "lineage_id": lineage_id,
+                "run_id": run_id,
+                "actor": who,
+                "payload": stored_payload,
+                "prev_hash": GENESIS_HASH if last_hash is None else last_hash,
+            }
+            new = LedgerEvent(**fields, hash=event_hash(**fields))
+            appended[:] = [new]
+            row = {**new.to_dict(), "payload": payload_json}
+            row["idx"] = row.pop("index")
+            return row
+
         def append_once() -> LedgerEvent:
-            with self._live_engine().begin() as conn:
-                lock_for_write(conn)
-                last = conn.execute(
-                    select(events_table.c.idx, events_table.c.hash)
-                    .order_by(events_table.c.idx.desc())
-                    .limit(1)
-                ).first()
-                index = 0 if last is None else int(last.idx) + 1
-                prev_hash = GENESIS_HASH if last is None else str(last.hash)
-                fields: dict[str, Any] = {
-                    "index": index,
-                    "time": datetime.now(UTC).isoformat(timespec="microseconds"),
-                    "kind": kind,
-                    "lineage_id": lineage_id,
-                    "run_id": run_id,
-                    "actor": who,
-                    "payload": stored_payload,
-                    "prev_hash": prev_hash,
-                }
-                new = LedgerEvent(**fields, hash=event_hash(**fields))
-                row = {**new.to_dict(), "payload": payload_json}
-                row["idx"] = row.pop("index")
-                conn.execute(insert(events_table).values(**row))
-            return new
+            self._live_db().append(make_row)
+            return appended[0]
 
         return self._retrying("append to", append_once)
 
@@ -164,17 +138,11 @@ class Ledger:
         self, run_id: str | None = None, kind: str | None = None, *, lineage_id: str | None = None
     ) -> list[LedgerEvent]:
         """Return the stored events in chain order, optionally only those matching filters."""
-        query = select(*_COLUMNS).order_by(events_table.c.idx)
-        if run_id is not None:
-            query = query.where(events_table.c.run_id == run_id)
-        if kind is not None:
-            query = query.where(events_table.c.kind == kind)
-        if lineage_id is not None:
-            query = query.where(events_table.c.lineage_id == lineage_id)
+        filters = {"run_id": run_id, "kind": kind, "lineage_id": lineage_id}
+        wanted = {column: value for column, value in filters.items() if value is not None}
 
         def read() -> list[LedgerEvent]:
-            with self._reading() as conn:
-                return [_to_event(row) for row in conn.execute(query)]
+            return [_to_event(row) for row in self._live_db().select(wanted)]
 
         return self._retrying("read", read)
 
@@ -185,37 +153,19 @@ class Ledger:
         that its *last* events were deleted: keep ``VerifyResult.count`` and ``last_hash``
         elsewhere and compare them on the next verify to catch a truncated tail.
         """
-        query = select(*_COLUMNS).order_by(events_table.c.idx).execution_options(yield_per=1000)
 
-        def scan() -> VerifyResult:
-            with self._reading() as conn:
-                rows = conn.execute(query)
-                return verify_chain(_stored(row) for row in rows)
+        def consume(rows: Iterator[Row]) -> VerifyResult:
+            return verify_chain(_stored(row) for row in rows)
 
-        return self._retrying("verify", scan)
+        return self._retrying("verify", lambda: self._live_db().scan(consume))
 
-    def _live_engine(self) -> Engine:
-        if self._engine is None:
+    def _live_db(self) -> Database:
+        if self._db is None:
             raise LedgerError(
                 f"the ledger at '{self.url}' is closed.",
                 hint="Open a new Ledger(url), or use it inside its `with` block.",
             )
-        return self._engine
-
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        """A read-only transaction; on SQLite it starts DEFERRED so it never waits for writers."""
-        with self._live_engine().connect() as conn:
-            conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-            with conn.begin():
-                yield conn
-
-    def _ensure_schema(self) -> None:
-        with self._reading() as conn:
-            if schema_is_ready(conn):
-                return
-        with self._live_engine().begin() as conn:
-            create_schema(conn)
+        return self._db
 
     def _retrying(self, action: str, work: Callable[[], _T]) -> _T:
         """Run ``work``, retrying transient lock conflicts until ``timeout`` has passed."""
@@ -224,8 +174,13 @@ class Ledger:
         while True:
             try:
                 return work()
-            except SQLAlchemyError as exc:
-                if not is_retryable(exc) or time.monotonic() >= deadline:
+            except LedgerError:
+                raise
+            except Exception as exc:
+                db = self._live_db()
+                if not db.is_database_error(exc):
+                    raise
+                if not db.is_retryable(exc) or time.monotonic() >= deadline:
                     raise translate_error(exc, action=action, url=self._url) from exc
             time.sleep(delay * (0.5 + random.random()))  # jitter: desynchronise the retriers
             delay = min(delay * 2, 0.5)
@@ -259,8 +214,8 @@ def _payload_json(payload: object) -> str:
         ) from exc
 
 
-def _stored(row: Sequence[Any]) -> StoredEvent:
-    """Wrap one row selected with ``_COLUMNS`` (in that order)."""
+def _stored(row: Row) -> StoredEvent:
+    """Wrap one row (columns in :data:`boucle.ledger.database.COLUMNS` order)."""
     index, when, kind, lineage_id, run_id, actor, payload_json, prev_hash, hash_ = row
     return StoredEvent(
         index=int(index),
@@ -275,7 +230,7 @@ def _stored(row: Sequence[Any]) -> StoredEvent:
     )
 
 
-def _to_event(row: Sequence[Any]) -> LedgerEvent:
+def _to_event(row: Row) -> LedgerEvent:
     stored = _stored(row)
     try:
         payload = json.loads(stored.payload_json)

@@ -54,6 +54,13 @@ class ArtifactStore:
             raise StoreError("stores.root '' is empty.", hint="Set it to a folder or an s3:// URL.")
         self._local = is_local_url(root)
         self._root = os.path.abspath(strip_file_scheme(root)) if self._local else root.rstrip("/")
+        self._fs: Any = None  # fsspec file system: remote roots only (local uses os directly)
+        self._root_path = self._root
+        self._atomic_put = False
+        if not self._local:
+            self._open_remote(root, storage_options)
+
+    def _open_remote(self, root: str, storage_options: Mapping[str, Any] | None) -> None:
         try:
             from fsspec.core import url_to_fs
 
@@ -70,7 +77,16 @@ class ArtifactStore:
             ) from exc
         protocols = self._fs.protocol
         protocols = (protocols,) if isinstance(protocols, str) else tuple(protocols)
-        self._atomic_put = not self._local and bool(_ATOMIC_PUT_PROTOCOLS & set(protocols))
+        self._atomic_put = bool(_ATOMIC_PUT_PROTOCOLS & set(protocols))
+
+    def _isfile(self, path: str) -> bool:
+        return os.path.isfile(path) if self._local else bool(self._fs.isfile(path))
+
+    def _cat(self, path: str) -> bytes:
+        if self._local:
+            with open(path, "rb") as handle:
+                return handle.read()
+        return cast(bytes, self._fs.cat_file(path))
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self._root!r})"
@@ -101,13 +117,13 @@ class ArtifactStore:
         """Return True if object ``digest`` is in the store (its content is not checked)."""
         path, url = self._locate(object_relative_path(digest))
         with translate_errors("check", url):
-            return bool(self._fs.isfile(path))
+            return self._isfile(path)
 
     def file_exists(self, relative_path: str) -> bool:
         """Return True if the named file ``relative_path`` exists under the root."""
         path, url = self._locate(relative_path)
         with translate_errors("check", url):
-            return bool(self._fs.isfile(path))
+            return self._isfile(path)
 
     # -- writing ---------------------------------------------------------------------------
     def _write(self, path: str, url: str, data: bytes) -> None:
@@ -167,7 +183,7 @@ class ArtifactStore:
         digest = str(hasher.hexdigest())
         final_path, final_url = self._locate(object_relative_path(digest))
         with translate_errors("write", final_url):
-            exists = bool(self._fs.isfile(final_path))
+            exists = self._isfile(final_path)
             if self._local and exists:
                 _local.discard_staged(tmp_path)
             elif self._local:
@@ -196,7 +212,7 @@ class ArtifactStore:
         """Return the content of the named file ``relative_path`` under the root."""
         path, url = self._locate(relative_path)
         with translate_errors("read", url):
-            return cast(bytes, self._fs.cat_file(path))
+            return self._cat(path)
 
     def read_text(self, relative_path: str) -> str:
         """Return the UTF-8 text of the named file ``relative_path`` under the root."""
@@ -213,7 +229,7 @@ class ArtifactStore:
         path, url = self._locate(object_relative_path(digest))
         try:
             with translate_errors("read", url):
-                data = cast(bytes, self._fs.cat_file(path))
+                data = self._cat(path)
         except StoreError as exc:
             if isinstance(exc.__cause__, FileNotFoundError):
                 raise self._missing(digest, url) from exc.__cause__
@@ -230,9 +246,10 @@ class ArtifactStore:
         """
         path, url = self._locate(object_relative_path(digest))
         with translate_errors("open", url):
-            if not self._fs.isfile(path):
+            if not self._isfile(path):
                 raise self._missing(digest, url)
-            return VerifiedReader(self._fs.open(path, "rb"), digest, url)
+            handle = open(path, "rb") if self._local else self._fs.open(path, "rb")  # noqa: SIM115
+            return VerifiedReader(handle, digest, url)
 
     def verify(self, digest: str) -> None:
         """Stream object ``digest`` through its hash; raise :class:`IntegrityError` on mismatch."""
