@@ -36,12 +36,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         cwd = Path(folder)
         first = _boucle(["quickstart", "--dir", "qs"], cwd, env)
-        reruns = [_boucle(["run", "-c", "qs/boucle.yaml"], cwd, env) for _ in range(3)]
+        load_before = os.getloadavg()[0]
+        reruns = [_boucle(["run", "-c", "qs/boucle.yaml"], cwd, env) for _ in range(5)]
     rerun = min(reruns)
     share = rerun / first
     print(f"{'run':<32} {'seconds':>8}")
     print(f"{'first run (quickstart)':<32} {first:>8.2f}")
-    print(f"{'cached re-run (best of 3)':<32} {rerun:>8.2f}")
+    print(f"{'cached re-run (best of 5)':<32} {rerun:>8.2f}")
+    print(f"{'cached re-run (median of 5)':<32} {sorted(reruns)[2]:>8.2f}")
+    print(f"\nload average (1 min) before the re-runs: {load_before:.2f} on {os.cpu_count()} cores")
+    print("(a loaded machine slows the first run more than the re-run: compare at load < 1)")
     print(f"\nre-run = {100 * share:.2f} % of the first run (goal: < 2 %)")
     print("PASS" if share < 0.02 else "MISS")
     return 0 if share < 0.02 else 1
