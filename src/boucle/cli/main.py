@@ -275,9 +275,9 @@ def audit_log(
 
 
 def _register_command_modules() -> None:
-    from boucle.cli import governance, operate, package
+    from boucle.cli import governance, operate, package, project
 
-    for module in (package, governance, operate):
+    for module in (project, package, governance, operate):
         module.register(app)
 
 

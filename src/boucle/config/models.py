@@ -13,6 +13,7 @@ from boucle.config.evidence import ExplainConfig, FairnessConfig, RobustnessConf
 from boucle.config.governance import GovernanceConfig, UseCaseConfig
 from boucle.config.operate import AlertsConfig, GatesConfig
 from boucle.config.package import PackageConfig
+from boucle.config.project import QualityConfig
 
 __all__ = [
     "BoucleConfig",
@@ -131,6 +132,11 @@ class BoucleConfig(_Section):
         description="Serving: routes, shadow, sticky_key, limits (validated by boucle serve).",
     )
     stores: StoresConfig = Field(default_factory=StoresConfig)
+    features: list[str] = Field(
+        default_factory=list,
+        description="The project's feature functions, as 'file.py:function' or 'module:function'.",
+    )
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     explain: ExplainConfig = Field(default_factory=ExplainConfig)
     fairness: FairnessConfig = Field(default_factory=FairnessConfig)
     robustness: RobustnessConfig = Field(default_factory=RobustnessConfig)
