@@ -196,7 +196,7 @@ def _labels(frame: pd.DataFrame, classes: tuple[str, ...], task: Task) -> _Label
         unknown = int((outcome.notna() & truth.isna()).sum())
         return _Labels(truth, unknown)
     codes = {label: code for code, label in enumerate(classes)}
-    mapped = outcome.map(lambda v: np.nan if v is None else codes.get(_label_text(v), -1))
+    mapped = outcome.map(lambda v: np.nan if pd.isna(v) else codes.get(_label_text(v), -1))
     unknown = int((mapped == -1).sum())
     truth = mapped.where(mapped != -1).astype("float64")
     return _Labels(truth, unknown)
