@@ -99,7 +99,7 @@ def performance_report(
 ) -> PerformanceReport:
     """Measure and estimate performance from :func:`~boucle.monitor.feedback_join.join_feedback`.
 
-    ``window`` is a pandas frequency (``1D``, ``6h``, ``7D``); ``positive_class`` the label
+    ``window`` is a pandas frequency (``1D``, ``6h``, ``7D``) or ``ALL``; ``positive_class`` the label
     counted as positive for binary metrics (default: the model's second class).
     """
     import pandas as pd
@@ -110,7 +110,8 @@ def performance_report(
             hint="Use e.g. 0.95 for a 95 % interval.",
         )
     try:
-        pd.tseries.frequencies.to_offset(window)
+        if window.upper() != "ALL":  # ALL: the whole log as one window, no per-window rows
+            pd.tseries.frequencies.to_offset(window)
     except ValueError:
         raise ConfigError(
             f"monitoring window '{window}' is not a time frequency.",
@@ -118,8 +119,8 @@ def performance_report(
         ) from None
     frame = scored.rows
     classes = scored.classes
-    positive = _positive_index(classes, positive_class, task)
-    labels = _labels(frame, classes, task)
+    positive = positive_index(classes, positive_class, task)
+    labels = outcome_labels(frame, classes, task)
     notes: list[str] = []
     if task != "regression" and labels.unknown:
         notes.append(
@@ -160,7 +161,7 @@ def performance_report(
     )
 
 
-def _positive_index(classes: tuple[str, ...], positive_class: str | None, task: Task) -> int:
+def positive_index(classes: tuple[str, ...], positive_class: str | None, task: Task) -> int:
     if task != "binary":
         return 1
     if len(classes) != 2:
@@ -179,14 +180,14 @@ def _positive_index(classes: tuple[str, ...], positive_class: str | None, task: 
 
 
 @dataclass(frozen=True)
-class _Labels:
+class OutcomeLabels:
     """Per row of the scored frame: the true class code or value (NaN: no usable outcome)."""
 
     truth: pd.Series
     unknown: int
 
 
-def _labels(frame: pd.DataFrame, classes: tuple[str, ...], task: Task) -> _Labels:
+def outcome_labels(frame: pd.DataFrame, classes: tuple[str, ...], task: Task) -> OutcomeLabels:
     import numpy as np
     import pandas as pd
 
@@ -194,12 +195,12 @@ def _labels(frame: pd.DataFrame, classes: tuple[str, ...], task: Task) -> _Label
     if task == "regression":
         truth = pd.to_numeric(outcome, errors="coerce").astype("float64")
         unknown = int((outcome.notna() & truth.isna()).sum())
-        return _Labels(truth, unknown)
+        return OutcomeLabels(truth, unknown)
     codes = {label: code for code, label in enumerate(classes)}
     mapped = outcome.map(lambda v: np.nan if pd.isna(v) else codes.get(_label_text(v), -1))
     unknown = int((mapped == -1).sum())
     truth = mapped.where(mapped != -1).astype("float64")
-    return _Labels(truth, unknown)
+    return OutcomeLabels(truth, unknown)
 
 
 def _label_text(value: Any) -> str:
@@ -229,7 +230,7 @@ class _Computer:
         self.resamples = resamples
         self.seed = seed
 
-    def window(self, start: str, part: pd.DataFrame, labels: _Labels) -> WindowPerformance:
+    def window(self, start: str, part: pd.DataFrame, labels: OutcomeLabels) -> WindowPerformance:
         truth = labels.truth.loc[part.index] if not part.empty else labels.truth.iloc[:0]
         return WindowPerformance(
             start=start,
@@ -239,7 +240,7 @@ class _Computer:
             estimated=self.estimated(part),
         )
 
-    def measured(self, part: pd.DataFrame, labels: _Labels) -> dict[str, MetricEstimate]:
+    def measured(self, part: pd.DataFrame, labels: OutcomeLabels) -> dict[str, MetricEstimate]:
         import numpy as np
 
         truth = labels.truth.loc[part.index] if not part.empty else labels.truth.iloc[:0]
