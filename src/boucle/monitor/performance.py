@@ -99,8 +99,8 @@ def performance_report(
 ) -> PerformanceReport:
     """Measure and estimate performance from :func:`~boucle.monitor.feedback_join.join_feedback`.
 
-    ``window`` is a pandas frequency (``1D``, ``6h``, ``7D``) or ``ALL``; ``positive_class`` the label
-    counted as positive for binary metrics (default: the model's second class).
+    ``window`` is a pandas frequency (``1D``, ``6h``, ``7D``) or ``ALL``; ``positive_class``
+    the label counted as positive for binary metrics (default: the model's second class).
     """
     import pandas as pd
 
