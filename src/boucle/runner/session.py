@@ -138,7 +138,16 @@ def run_steps(
             },
         }
         _save_manifest(store, manifest)
-        ctx.ledger_event("run_finished", {**_summary(manifest), "seconds": round(seconds, 3)})
+        ctx.ledger_event(
+            "run_finished",
+            {
+                **_summary(manifest),
+                "seconds": round(seconds, 3),
+                # Binds the stored manifest (every step's output) to the chain: audit bundles
+                # and auditors check runs/<run_id>.json against it.
+                "manifest_hash": hash_json(manifest),
+            },
+        )
         return RunOutcome(ctx.run_id, ctx.lineage_id, results, seconds, manifest)
     finally:
         ledger.close()

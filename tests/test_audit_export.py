@@ -1,0 +1,61 @@
+"""End-to-end: a real run's lineage exported as an audit bundle and verified offline."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from boucle import api
+from boucle.audit import export_lineage, lineage_of_version
+from boucle.config import load_config
+from boucle.errors import BoucleError
+from boucle.ledger.bundle import verify_bundle
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_run_lineage_round_trips_and_tampering_is_named(
+    tmp_path: Path, german_path: Path
+) -> None:
+    (tmp_path / "boucle.yaml").write_text(
+        f"project: german-audit\ntask: classification\n"
+        f"data: {{source: {german_path}, target: creditability, positive_class: bad}}\n"
+        "train: {model: logistic_regression, search: {trials: 0}}\n"
+    )
+    config = load_config(tmp_path / "boucle.yaml")
+    outcome = api.run(config)
+    lineage = lineage_of_version(config, "champion")
+    assert lineage == outcome.lineage_id
+
+    export = export_lineage(config, lineage, tmp_path / "bundle.zip")
+    assert export.ledger.ok and export.missing_artifacts == []
+    check = verify_bundle(export.path)
+    assert check.ok, check.problems
+    assert check.head_hash == export.head_hash
+    with zipfile.ZipFile(export.path) as archive:
+        names = archive.namelist()
+        kinds = [json.loads(line)["kind"] for line in archive.read("events.jsonl").splitlines()]
+    assert f"runs/{outcome.run_id}.json" in names
+    snapshot = outcome.manifest["steps"]["snapshot"]["manifest"]["artifacts"][0]
+    assert f"artifacts/{snapshot}" in names
+    for kind in ("run_started", "step_finished", "model_registered", "run_finished"):
+        assert kind in kinds
+    with pytest.raises(BoucleError, match="never overwritten"):
+        export_lineage(config, lineage, tmp_path / "bundle.zip")
+
+    # An insider edits the registration event in the SQLite file.
+    with sqlite3.connect(tmp_path / ".boucle" / "ledger.db") as db:
+        (index,) = db.execute(
+            "SELECT idx FROM boucle_ledger_events WHERE kind = 'model_registered'"
+        ).fetchone()
+        db.execute("UPDATE boucle_ledger_events SET actor = 'someone-else' WHERE idx = ?", (index,))
+    db.close()
+    assert api.audit_verify(config).first_bad_index == index
+    tampered = export_lineage(config, lineage, tmp_path / "tampered.zip")
+    assert not tampered.ledger.ok and tampered.ledger.first_bad_index == index
+    check = verify_bundle(tampered.path)
+    assert not check.ok and check.first_bad_index == index
