@@ -6,6 +6,7 @@ import json
 import sqlite3
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_run_lineage_round_trips_and_tampering_is_named(
-    tmp_path: Path, german_path: Path
+    tmp_path: Path, german_path: Path, boucle_cli: Any
 ) -> None:
     (tmp_path / "boucle.yaml").write_text(
         f"project: german-audit\ntask: classification\n"
@@ -46,6 +47,14 @@ def test_a_run_lineage_round_trips_and_tampering_is_named(
         assert kind in kinds
     with pytest.raises(BoucleError, match="never overwritten"):
         export_lineage(config, lineage, tmp_path / "bundle.zip")
+    # The same through the CLI: export the champion's lineage, check it offline.
+    done = boucle_cli("audit", "export", "--out", "cli.zip", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["lineage_id"] == lineage
+    checked = boucle_cli("audit", "verify", "--bundle", "cli.zip")
+    assert checked.returncode == 0 and "chain intact" in checked.stdout
+    again = boucle_cli("audit", "export", "--out", "cli.zip")
+    assert again.returncode == 2 and "never overwritten" in again.stderr
 
     # An insider edits the registration event in the SQLite file.
     with sqlite3.connect(tmp_path / ".boucle" / "ledger.db") as db:
@@ -59,3 +68,5 @@ def test_a_run_lineage_round_trips_and_tampering_is_named(
     assert not tampered.ledger.ok and tampered.ledger.first_bad_index == index
     check = verify_bundle(tampered.path)
     assert not check.ok and check.first_bad_index == index
+    broken = boucle_cli("audit", "verify", "--bundle", "tampered.zip")
+    assert broken.returncode == 1 and f"event {index}: hash mismatch" in broken.stderr

@@ -82,7 +82,7 @@ def export_lineage(config: BoucleConfig, lineage_id: str, out: Path | str) -> Au
     )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(str(target), [data])
+        write_atomic(str(target.absolute()), [data])
     except OSError as exc:
         raise BoucleError(
             f"cannot write the audit bundle to '{target}': {exc.strerror or exc}.",

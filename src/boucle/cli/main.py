@@ -15,7 +15,6 @@ from boucle.cli.common import ConfigOption, JsonOption, progress_run, user_error
 from boucle.cli.render import (
     console,
     error_console,
-    print_audit_log,
     print_export_summary,
     print_run_summary,
     print_runs,
@@ -37,11 +36,6 @@ schema_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(schema_app, name="schema")
-audit_app = typer.Typer(
-    help="The tamper-evident audit ledger.", no_args_is_help=True, rich_markup_mode=None
-)
-app.add_typer(audit_app, name="audit")
-
 
 @app.command()
 def quickstart(
@@ -241,43 +235,10 @@ def schema_infer(
     )
 
 
-@audit_app.command("verify")
-def audit_verify(config: ConfigOption = Path("boucle.yaml")) -> None:
-    """Recompute the hash chain; exit 1 naming the first bad event if anything was altered."""
-    from boucle import api
-
-    with user_errors():
-        result = api.audit_verify(config)
-    if result.ok:
-        console().print(f"[green]ok[/]: {result.count} events, chain intact.")
-        return
-    error_console().print(
-        f"[bold red]broken[/] at event {result.first_bad_index}: {result.reason}", highlight=False
-    )
-    raise typer.Exit(1)
-
-
-@audit_app.command("log")
-def audit_log(
-    config: ConfigOption = Path("boucle.yaml"),
-    run_id: Annotated[str | None, typer.Option("--run", help="Only this run's events.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """List ledger events, oldest first."""
-    from boucle import api
-
-    with user_errors():
-        events = api.audit_log(config, run_id=run_id)
-    if as_json:
-        typer.echo(json.dumps([e.to_dict() for e in events], indent=2, default=str))
-    else:
-        print_audit_log(events)
-
-
 def _register_command_modules() -> None:
-    from boucle.cli import governance, operate, package, project
+    from boucle.cli import audit, governance, operate, package, project
 
-    for module in (project, package, governance, operate):
+    for module in (project, package, governance, operate, audit):
         module.register(app)
 
 

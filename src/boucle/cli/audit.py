@@ -1,0 +1,129 @@
+"""``boucle audit``: verify the ledger, list its events, export and check audit bundles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from boucle.cli.common import ConfigOption, JsonOption, user_errors
+from boucle.cli.render import console, error_console, print_audit_log
+
+__all__ = ["register"]
+
+audit_app = typer.Typer(
+    help="The tamper-evident audit ledger.", no_args_is_help=True, rich_markup_mode=None
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command group to ``app``."""
+    app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    config: ConfigOption = Path("boucle.yaml"),
+    bundle: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="Check an exported bundle offline instead of the ledger."),
+    ] = None,
+) -> None:
+    """Recompute the hash chain; exit 1 naming the first bad event if anything was altered."""
+    if bundle is not None:
+        from boucle.ledger.bundle import verify_bundle
+
+        with user_errors():
+            check = verify_bundle(bundle)
+        if check.ok:
+            console().print(
+                f"[green]ok[/]: bundle of lineage {check.lineage_id}: {check.events} events, "
+                f"chain intact up to head {check.head_hash}."
+            )
+            return
+        for problem in check.problems:
+            error_console().print(f"[bold red]broken[/] {problem}", highlight=False)
+        raise typer.Exit(1)
+    from boucle import api
+
+    with user_errors():
+        result = api.audit_verify(config)
+    if result.ok:
+        console().print(
+            f"[green]ok[/]: {result.count} events, chain intact (head {result.last_hash})."
+        )
+        return
+    error_console().print(
+        f"[bold red]broken[/] at event {result.first_bad_index}: {result.reason}", highlight=False
+    )
+    raise typer.Exit(1)
+
+
+@audit_app.command("log")
+def audit_log(
+    config: ConfigOption = Path("boucle.yaml"),
+    run_id: Annotated[str | None, typer.Option("--run", help="Only this run's events.")] = None,
+    lineage: Annotated[
+        str | None, typer.Option("--lineage", help="Only this lineage's events.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List ledger events, oldest first."""
+    from boucle import api
+
+    with user_errors():
+        events = api.audit_log(config, run_id=run_id)
+    if lineage is not None:
+        from boucle.ledger.bundle import collect_lineage
+
+        with user_errors():
+            events = collect_lineage(events, lineage).events
+    if as_json:
+        typer.echo(json.dumps([e.to_dict() for e in events], indent=2, default=str))
+    else:
+        print_audit_log(events)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option("--out", help="The .zip to write (never overwritten).")],
+    config: ConfigOption = Path("boucle.yaml"),
+    lineage: Annotated[
+        str | None, typer.Option("--lineage", help="Lineage id (default: the --model's).")
+    ] = None,
+    ref: Annotated[
+        str, typer.Option("--model", help="Alias or version whose lineage to export.")
+    ] = "champion",
+    as_json: JsonOption = False,
+) -> None:
+    """Export one lineage's events, run manifests and artifacts as a verifiable bundle."""
+    from boucle.audit import describe, export_lineage, lineage_of_version
+    from boucle.config import load_config
+
+    with user_errors():
+        cfg = load_config(config)
+        lineage_id = lineage or lineage_of_version(cfg, ref)
+        export = export_lineage(cfg, lineage_id, out)
+    if as_json:
+        typer.echo(json.dumps(describe(export), indent=2))
+        return
+    console().print(
+        f"wrote {export.path}: lineage {export.lineage_id}, {export.events} events, "
+        f"{export.runs} run manifest(s), {export.artifacts} artifact(s); "
+        f"ledger head {export.head_hash}"
+    )
+    if export.missing_artifacts:
+        error_console().print(
+            f"[yellow]warning[/]: {len(export.missing_artifacts)} artifact(s) no longer in the "
+            "store are listed as missing in the manifest."
+        )
+    if not export.ledger.ok:
+        error_console().print(
+            f"[bold red]the ledger is broken[/] at event {export.ledger.first_bad_index}: "
+            f"{export.ledger.reason}. The bundle holds it as stored; its check will fail.",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    console().print(f"check it offline: boucle audit verify --bundle {export.path}")
