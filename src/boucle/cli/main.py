@@ -236,9 +236,9 @@ def schema_infer(
 
 
 def _register_command_modules() -> None:
-    from boucle.cli import audit, governance, operate, package, project
+    from boucle.cli import audit, governance, monitoring, operate, package, project
 
-    for module in (project, package, governance, operate, audit):
+    for module in (project, package, governance, operate, monitoring, audit):
         module.register(app)
 
 
