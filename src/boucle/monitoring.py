@@ -8,6 +8,7 @@ reports of :mod:`boucle.monitor`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from boucle.config import BoucleConfig
+    from boucle.monitor import DriftReport
     from boucle.monitor.ab import ABReport
+    from boucle.monitor.html_report import DriftWindow
+    from boucle.monitor.operations import OpsReport
+    from boucle.monitor.performance import PerformanceReport
 
-__all__ = ["ab_analysis", "log_dir", "parse_window", "read_log"]
+__all__ = ["LogMonitoring", "ab_analysis", "log_dir", "monitor_log", "parse_window", "read_log"]
 
 
 def log_dir(config: BoucleConfig) -> Path:
@@ -120,3 +125,166 @@ def ab_analysis(
         positive_class=config.data.positive_class,
         min_difference=min_difference,
     )
+
+
+@dataclass(frozen=True)
+class LogMonitoring:
+    """What ``boucle monitor`` found in the prediction log, and where it wrote it."""
+
+    run_id: str
+    model_name: str
+    version: str
+    rows: int
+    drift: DriftReport | None
+    timeline: list[DriftWindow]
+    performance: PerformanceReport
+    ops: OpsReport
+    report_path: str
+    json_path: str
+
+    def values(self) -> dict[str, Any]:
+        """Every monitored value by namespace (what alert rules and monitor.json read)."""
+        values: dict[str, Any] = {
+            "performance": self.performance.values(),
+            "ops": self.ops.values(),
+        }
+        if self.drift is not None:
+            values["drift"] = {
+                "share_drifted": self.drift.share_drifted,
+                "dataset_drift": float(self.drift.dataset_drift),
+                "drifted": float(len(self.drift.drifted_features)),
+            }
+        return values
+
+
+def monitor_log(
+    config: BoucleConfig,
+    *,
+    ref: str = "champion",
+    start: datetime | None = None,
+    window: str = "1D",
+    alpha: float = 0.01,
+    html: Path | None = None,
+) -> LogMonitoring:
+    """Monitor the served traffic: drift of the logged inputs, performance, operations.
+
+    Drift compares the inputs of the records ``ref`` scored with that version's reference
+    profile (stored by its run), overall and per ``window``; performance joins the feedback;
+    operations cover every version in the log. The HTML report and ``monitor.json`` go to the
+    store (``monitor/<run_id>.html``/``.json``) and, with ``html``, to that file as well; the
+    ledger gets ``drift_checked`` and ``performance_checked``.
+    """
+    import pandas as pd
+
+    from boucle.api import show
+    from boucle.hashing import canonical_json
+    from boucle.monitor import ReferenceProfile
+    from boucle.monitor.feedback_join import join_feedback
+    from boucle.monitor.html_report import drift_timeline, render_monitor_report
+    from boucle.monitor.operations import operations_report
+    from boucle.monitor.performance import performance_report
+    from boucle.registry import resolve_version
+    from boucle.reports import write_report
+    from boucle.runner.context import RunContext
+    from boucle.runner.monitor_step import check_drift
+    from boucle.runner.session import open_ledger, open_store
+
+    info = resolve_version(config.stores.tracking or "", config.project, ref)
+    steps = show(info.boucle_run_id, config).get("steps", {}) if info.boucle_run_id else {}
+    if "reference" not in steps:
+        raise DataError(
+            f"version {info.version} of '{info.model_name}' has no stored reference profile.",
+            hint="Run `boucle run` (the reference step profiles the training rows).",
+        )
+    reference_manifest = steps["reference"]["manifest"]
+    log = read_log(config, start=start)
+    scored = join_feedback(log)
+    version = str(info.version)
+    mine = scored.rows[scored.rows["model_version"].astype("string") == version]
+    features = [c for c in reference_manifest["features"] if f"feature:{c}" in mine.columns]
+    current = pd.DataFrame({c: mine[f"feature:{c}"].to_numpy() for c in features})
+    store = open_store(config)
+    with open_ledger(config) as ledger:
+        ctx = RunContext(config=config, store=store, ledger=ledger)
+        ctx.lineage_id = info.tags.get("boucle.lineage_id") or None
+        drift = timeline = None
+        if len(current) > 0 and features:
+            drift = check_drift(ctx, reference_manifest, current, alpha=alpha)
+            profile = ReferenceProfile.from_bytes(
+                store.get_bytes(reference_manifest["reference_digest"])
+            )
+            timeline = drift_timeline(
+                profile, current, mine["time"].reset_index(drop=True), window=window, alpha=alpha
+            )
+        performance = performance_report(
+            scored,
+            task=_task(config, scored.classes),
+            positive_class=config.data.positive_class,
+            sensitive=tuple(config.data.sensitive),
+            window=window,
+        )
+        ops = operations_report(log)
+        page = render_monitor_report(
+            title=f"{config.project} v{version} monitoring",
+            drift=drift,
+            timeline=timeline or [],
+            performance=performance,
+            ops=ops,
+        )
+        document = {
+            "model": info.model_name,
+            "version": version,
+            "rows": len(current),
+            "since": None if start is None else start.isoformat(),
+            "drift": None if drift is None else drift.to_dict(),
+            "timeline": [
+                {"start": w.start, "rows": w.rows, "drifted": w.report.drifted_features}
+                for w in timeline or []
+            ],
+            "performance": performance.to_dict(),
+            "ops": ops.to_dict(),
+        }
+        json_path = store.write_bytes_atomic(
+            f"monitor/{ctx.run_id}.json", canonical_json(_finite(document))
+        )
+        report_path = store.write_bytes_atomic(f"monitor/{ctx.run_id}.html", page.encode())
+        if html is not None:
+            report_path = str(write_report(page, html))
+        overall = performance.overall
+        ctx.ledger_event(
+            "performance_checked",
+            {
+                "model": info.model_name,
+                "version": int(info.version),
+                "scored": overall.scored,
+                "labelled": overall.labelled,
+                "measured": {k: m.value for k, m in overall.measured.items()},
+                "estimated": overall.estimated,
+                "ops": ops.values(),
+                "feedback": performance.feedback,
+                "report_digest": store.put_bytes(page.encode()),
+            },
+        )
+    return LogMonitoring(
+        run_id=ctx.run_id,
+        model_name=info.model_name,
+        version=version,
+        rows=len(current),
+        drift=drift,
+        timeline=timeline or [],
+        performance=performance,
+        ops=ops,
+        report_path=report_path,
+        json_path=json_path,
+    )
+
+
+def _finite(value: Any) -> Any:
+    """Strict JSON: NaN and infinities become None, recursively."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value

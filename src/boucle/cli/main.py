@@ -16,6 +16,7 @@ from boucle.cli.render import (
     console,
     error_console,
     print_export_summary,
+    print_log_monitoring,
     print_run_summary,
     print_runs,
 )
@@ -90,14 +91,47 @@ def export_model(
 
 @app.command("monitor")
 def monitor_drift(
-    current: Annotated[Path, typer.Option("--current", help="Production data: CSV or Parquet.")],
+    current: Annotated[
+        Path | None,
+        typer.Option("--current", help="Production rows (CSV/Parquet); default: the serving log."),
+    ] = None,
     config: ConfigOption = Path("boucle.yaml"),
     ref: Annotated[str, typer.Option("--model", help="Alias or version to compare with.")] = (
         "champion"
     ),
     alpha: Annotated[float, typer.Option(help="False discovery rate across features.")] = 0.01,
+    window: Annotated[
+        str | None, typer.Option(help="Serving log: look back this far (7d, 12h).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Serving log: start date (ISO).")] = None,
+    every: Annotated[
+        str, typer.Option("--timeline", help="Serving log: timeline step (1D, 6h).")
+    ] = "1D",
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the HTML report to this file.")
+    ] = None,
 ) -> None:
-    """Check production data for drift against the training data of a model version."""
+    """Monitor production: drift (vs the training data), performance from feedback, operations.
+
+    Exit 3 when the data drifted.
+    """
+    if current is None:
+        from boucle.config import load_config
+        from boucle.monitoring import monitor_log, parse_window
+
+        with user_errors():
+            result = monitor_log(
+                load_config(config),
+                ref=ref,
+                start=parse_window(window, since),
+                window=every,
+                alpha=alpha,
+                html=html,
+            )
+        print_log_monitoring(result)
+        if result.drift is not None and result.drift.dataset_drift:
+            raise typer.Exit(3)
+        return
     from boucle import api
 
     with user_errors():

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from boucle.ledger import LedgerEvent
+    from boucle.monitoring import LogMonitoring
     from boucle.runner.session import RunOutcome
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "error_console",
     "print_audit_log",
     "print_export_summary",
+    "print_log_monitoring",
     "print_run_summary",
     "print_runs",
 ]
@@ -154,3 +156,41 @@ def print_audit_log(events: list[LedgerEvent]) -> None:
             event.hash[:12],
         )
     console().print(table)
+
+
+def print_log_monitoring(result: LogMonitoring) -> None:
+    """Summary of ``boucle monitor`` on the serving log: drift, performance, operations."""
+    from rich.table import Table
+
+    out = console()
+    out.print(
+        f"{result.model_name} v{result.version}: {result.rows} logged rows scored by it "
+        f"(monitoring run {result.run_id})"
+    )
+    if result.drift is not None:
+        out.print(result.drift.format_table(), markup=False)
+        flagged = [w.start[:10] for w in result.timeline if w.report.dataset_drift]
+        if result.timeline:
+            drifted = ", ".join(flagged) or "none"
+            out.print(f"timeline: {len(result.timeline)} windows, drift in: {drifted}")
+    overall = result.performance.overall
+    table = Table(title=f"performance ({overall.labelled} labelled of {overall.scored} scored)")
+    for column in ("metric", "measured", "interval", "estimated"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name, metric in overall.measured.items():
+        interval = "" if metric.low is None else f"{metric.low:.3f}-{metric.high:.3f}"
+        estimate = overall.estimated.get(name)
+        table.add_row(
+            name,
+            "n/a" if metric.value is None else f"{metric.value:.4f}",
+            interval,
+            "" if estimate is None else f"{estimate:.4f}",
+        )
+    out.print(table)
+    total = next((line for line in result.ops.lines if line.version == "all"), None)
+    if total is not None:
+        out.print(
+            f"operations: {total.requests} requests, p50 {total.p50_ms or 0:.1f} ms, "
+            f"p99 {total.p99_ms or 0:.1f} ms, errors {total.errors}"
+        )
+    out.print(f"report: {result.report_path}")
