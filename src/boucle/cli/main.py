@@ -38,6 +38,7 @@ schema_app = typer.Typer(
 )
 app.add_typer(schema_app, name="schema")
 
+
 @app.command()
 def quickstart(
     directory: Annotated[
