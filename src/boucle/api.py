@@ -24,8 +24,12 @@ from boucle.runner.session import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from boucle.ledger import LedgerEvent, VerifyResult
     from boucle.monitor import DriftReport
+    from boucle.monitor.alerts import AlertOutcome, AlertSink
+    from boucle.registry.gates import Gate, GateDecision
     from boucle.runner.graph import Step
     from boucle.runner.hooks import RunHooks
 
@@ -265,11 +269,14 @@ def monitor(
     *,
     ref: str = "champion",
     alpha: float = 0.01,
+    alerts: bool = True,
 ) -> tuple[str, DriftReport]:
     """Check a window of production data (CSV/Parquet) for drift against a version's reference.
 
     The reference profile was stored by that version's run (training rows, never re-read).
     Returns the monitoring run id and the report; both land in the store and the ledger.
+    With ``alerts`` the ``alerts.rules`` on ``drift.*`` values are evaluated and fired
+    (``alert_fired`` events); a failing sink is recorded, never raised.
     """
     from boucle.data import read_table
     from boucle.registry import resolve_version
@@ -289,6 +296,18 @@ def monitor(
         ctx = RunContext(config=cfg, store=open_store(cfg), ledger=ledger)
         ctx.lineage_id = info.tags.get("boucle.lineage_id") or None
         report = check_drift(ctx, steps["reference"]["manifest"], frame, alpha=alpha)
+        if alerts and cfg.alerts.rules:
+            from boucle.monitor.alerts import drift_values, fire_configured_alerts
+
+            fire_configured_alerts(
+                cfg,
+                {"drift": drift_values(report.to_dict())},
+                ledger=ledger,
+                run_id=ctx.run_id,
+                lineage_id=ctx.lineage_id,
+                context={"model": info.model_name, "version": info.version, "source": str(current)},
+                namespaces={"drift"},
+            )
     return ctx.run_id, report
 
 
@@ -323,3 +342,70 @@ def _resolve_run_id(cfg: BoucleConfig, run_id: str) -> str:
         f"run id prefix '{run_id}' matches {len(matches)} runs: {', '.join(matches[:5])}.",
         hint="Give more characters of the id.",
     )
+
+
+def gate(
+    challenger: str = "challenger",
+    config: ConfigLike = "boucle.yaml",
+    *,
+    against: str = "champion",
+    recent: str | os.PathLike[str] | None = None,
+    extra_gates: Sequence[Gate] = (),
+) -> GateDecision:
+    """Evaluate the ``gates:`` of boucle.yaml for ``challenger`` against ``against``.
+
+    Both versions are scored on the challenger's held-out rows (plus ``recent`` labelled
+    rows, CSV or Parquet, when given). The decision, with every number, is recorded as a
+    ``gate_evaluated`` ledger event; ``decision.passed`` says whether every check passed.
+    """
+    from boucle.registry.gates_run import run_gates
+
+    return run_gates(
+        _config(config), challenger, against=against, recent=recent, extra_gates=extra_gates
+    )
+
+
+def alerts_check(
+    values: str | os.PathLike[str] | Mapping[str, Any],
+    config: ConfigLike = "boucle.yaml",
+    *,
+    fire: bool = True,
+    extra_sinks: Mapping[str, AlertSink] | None = None,
+) -> list[AlertOutcome]:
+    """Evaluate ``alerts.rules`` on monitored values (a JSON file, a drift report, or a dict).
+
+    With ``fire`` the rules that trigger and are not cooling down are sent to their sinks and
+    recorded as ``alert_fired`` events; without it nothing is sent nor recorded (a dry run).
+    """
+    from collections.abc import Mapping
+
+    from boucle.monitor.alerts import (
+        AlertRule,
+        evaluate_rules,
+        fire_configured_alerts,
+        load_values,
+        normalise_values,
+    )
+
+    cfg = _config(config)
+    document = (
+        normalise_values(values) if isinstance(values, Mapping) else load_values(Path(values))
+    )
+    if not fire:
+        return evaluate_rules([AlertRule.from_config(r) for r in cfg.alerts.rules], document)
+    with open_ledger(cfg) as ledger:
+        return fire_configured_alerts(cfg, document, ledger=ledger, extra_sinks=extra_sinks)
+
+
+def alerts_test(
+    sink: str,
+    config: ConfigLike = "boucle.yaml",
+    *,
+    extra_sinks: Mapping[str, AlertSink] | None = None,
+) -> AlertOutcome:
+    """Send a test alert to the sink named ``sink`` (with retries); record it in the ledger."""
+    from boucle.monitor.alerts import send_test_alert
+
+    cfg = _config(config)
+    with open_ledger(cfg) as ledger:
+        return send_test_alert(cfg, sink, ledger=ledger, extra_sinks=extra_sinks)
