@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from boucle.errors import TrackingError
 from boucle.registry import get_aliases, log_and_register, set_alias
+from boucle.registry.mlflow_bridge import mlflow_session
 
 
 def _pipeline() -> tuple[Pipeline, pd.DataFrame]:
@@ -65,7 +66,8 @@ def test_first_version_is_champion_later_ones_challengers(
     assert run.data.metrics["test_roc_auc"] == pytest.approx(0.97)
     assert run.data.tags["boucle.run_id"] == "run-2"
     # The logged model is stored with skops (no pickle) and loads back.
-    model = mlflow.sklearn.load_model("models:/toy/2")
+    with mlflow_session(tracking_uri) as session:  # not the global URI another test left
+        model = session.sklearn.load_model("models:/toy/2")
     _, frame = _pipeline()
     assert list(model.predict(frame.head(3))) == list(_pipeline()[0].predict(frame.head(3)))
 
