@@ -68,10 +68,12 @@ def loop_steps(config: BoucleConfig) -> tuple[Step, ...]:
     """The steps ``boucle run`` executes for ``config``, in order."""
     from boucle.runner.export_step import EXPORT_STEP
     from boucle.runner.monitor_step import REFERENCE_STEP
+    from boucle.runner.quality_step import QUALITY_STEP
     from boucle.runner.steps import FOUNDATION_STEPS
 
+    quality = (QUALITY_STEP,) if config.quality.enabled else ()
     export = (EXPORT_STEP,) if config.export.enabled else ()
-    return (*FOUNDATION_STEPS, *export, REFERENCE_STEP)
+    return (*quality, *FOUNDATION_STEPS, *export, REFERENCE_STEP)
 
 
 def runs(config: ConfigLike = "boucle.yaml") -> list[dict[str, Any]]:

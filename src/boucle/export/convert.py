@@ -24,6 +24,7 @@ from boucle.export.errors import ExportError
 from boucle.export.parity import ParityReport, check_parity
 from boucle.export.runtime import SCHEMA_KEY, InputKind, OnnxInput, make_input
 from boucle.hashing import blake3_hex
+from boucle.train.pipeline import feature_function_specs
 from boucle.train.targets import TargetKind
 
 __all__ = ["ONNX_OPSET", "OnnxModel", "export_onnx"]
@@ -97,6 +98,7 @@ def export_onnx(
             f"Unknown task_kind '{task_kind}' for model '{model}'.",
             hint=f"Use one of: {', '.join(get_args(TargetKind))}.",
         )
+    _refuse_feature_functions(pipeline, model)
     inputs = _input_schema(pipeline, model)
     _check_task(pipeline[-1], task_kind, model)
     proto = _convert(_onnx_ready_copy(pipeline), inputs, task_kind, model)
@@ -128,6 +130,21 @@ def export_onnx(
         blake3=blake3_hex(onnx_bytes),
         parity=parity,
     )
+
+
+def _refuse_feature_functions(pipeline: Any, model: str) -> None:
+    """Python feature functions have no ONNX form: name the ones that block the export."""
+    specs = feature_function_specs(pipeline)
+    if specs:
+        names = ", ".join(f"'{spec}'" for spec in specs)
+        raise ExportError(
+            f"Model '{model}' cannot be exported to ONNX: its feature function"
+            f"{'s' if len(specs) > 1 else ''} {names} (features: in boucle.yaml) "
+            f"{'are' if len(specs) > 1 else 'is'} Python code, which has no ONNX form.",
+            hint="Set export.enabled: false to train and register without ONNX, or move the "
+            "computation into the data (or drop it from features:) and retrain. Serving such a "
+            "model through a flagged Python path is planned, not available yet.",
+        )
 
 
 def _input_schema(pipeline: Any, model: str) -> list[OnnxInput]:

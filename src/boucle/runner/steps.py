@@ -79,19 +79,26 @@ def split(ctx: RunContext, validate: Manifest) -> Manifest:
 
 
 def train(ctx: RunContext, validate: Manifest, split: Manifest) -> Manifest:
-    """Fit the pipeline with the hyper-parameter search on the train split; store it."""
+    """Fit the pipeline with the hyper-parameter search on the train split; store it.
+
+    The project's feature functions (``features:``), if any, run first: the search and the
+    column transformer see their output, and the stored pipeline applies them itself.
+    """
     import joblib
 
+    from boucle.train.pipeline import with_feature_functions
     from boucle.train.search import fit_model
 
     x_train, y_train, _, _, encoding = load_split_frames(ctx, validate, split)
+    features = _feature_step(ctx)
+    x_fit = x_train if features is None else features.fit_transform(x_train)
     search = ctx.config.train.search
     trials = int(ctx.overrides.get("trials", search.trials))
     timeout = ctx.overrides.get("timeout_s", search.timeout_s)
     result_metric = ctx.config.metric
     ctx.progress("train", 0, max(trials, 1), "searching" if trials else "fitting defaults")
     result = fit_model(
-        x_train,
+        x_fit,
         y_train,
         task_kind=encoding.kind,
         model=ctx.config.train.model,
@@ -104,9 +111,26 @@ def train(ctx: RunContext, validate: Manifest, split: Manifest) -> Manifest:
             "train", number + 1, trials, f"trial {number + 1}/{trials} {result_metric}={score:.4f}"
         ),
     )
+    pipeline = (
+        result.pipeline if features is None else with_feature_functions(result.pipeline, features)
+    )
     buffer = io.BytesIO()
-    joblib.dump(result.pipeline, buffer)
+    joblib.dump(pipeline, buffer)
     digest = ctx.store.put_bytes(buffer.getvalue())
+    functions = [] if features is None else list(features.refs_)
+    if features is not None:
+        raw, fitted = list(x_train.columns), list(x_fit.columns)
+        ctx.ledger_event(
+            "feature_functions_applied",
+            {
+                "functions": [
+                    {k: f[k] for k in ("spec", "function", "source_hash")} for f in functions
+                ],
+                "added": [c for c in fitted if c not in raw],
+                "removed": [c for c in raw if c not in fitted],
+                "model_digest": digest,
+            },
+        )
     return {
         "model_digest": digest,
         "model": ctx.config.train.model,
@@ -119,8 +143,35 @@ def train(ctx: RunContext, validate: Manifest, split: Manifest) -> Manifest:
         "classes": encoding.classes,
         "positive_class": encoding.positive_class,
         "features": list(x_train.columns),
+        "feature_functions": functions,
+        "model_inputs": [str(c) for c in x_fit.columns],
         "artifacts": [digest],
     }
+
+
+def _feature_step(ctx: RunContext) -> Any:
+    """The unfitted feature-function step for ``features:``, or None when the list is empty."""
+    if not ctx.config.features:
+        return None
+    from boucle.project.transformer import FeatureFunctionTransformer
+
+    return FeatureFunctionTransformer(
+        specs=tuple(ctx.config.features), base_dir=str(ctx.config.base_dir.resolve())
+    )
+
+
+def _feature_fingerprint(ctx: RunContext) -> dict[str, Any]:
+    """The source hash of each feature function's file: editing one re-runs train."""
+    if not ctx.config.features:
+        return {"features": []}
+    if "feature_refs" not in ctx.memo:
+        from boucle.project.features import resolve_features
+
+        refs = resolve_features(ctx.config.features, ctx.config.base_dir)
+        ctx.memo["feature_refs"] = [
+            {"spec": ref.spec, "source_hash": ref.source_hash} for ref in refs
+        ]
+    return {"features": ctx.memo["feature_refs"]}
 
 
 def evaluate(ctx: RunContext, validate: Manifest, split: Manifest, train: Manifest) -> Manifest:
@@ -147,11 +198,18 @@ def register(
     train: Manifest,
     evaluate: Manifest,
 ) -> Manifest:
-    """Log the run to MLflow and register the model as a new version (challenger)."""
+    """Log the run to MLflow and register the model as a new version (challenger).
+
+    With ``quality.block_on`` set, a failed quality check or a dirty work tree refuses the
+    registration first (:func:`~boucle.runner.quality_step.enforce_quality_policy`).
+    """
     import json
 
     from boucle.registry import log_and_register
+    from boucle.runner.quality_step import enforce_quality_policy
     from boucle.store.paths import safe_join
+
+    enforce_quality_policy(ctx)
 
     pipeline = load_model(ctx, train)
     x_train, _, _, _, _ = load_split_frames(ctx, validate, split)
@@ -360,8 +418,14 @@ FOUNDATION_STEPS: tuple[Step, ...] = (
     Step(
         "train",
         train,
-        config=lambda c: {**_target_config(c), "train": c.section("train"), "seed": c.split.seed},
-        code=("train", "runner/steps"),
+        config=lambda c: {
+            **_target_config(c),
+            "train": c.section("train"),
+            "seed": c.split.seed,
+            "features": list(c.features),
+        },
+        code=("train", "runner/steps", "project/features", "project/transformer"),
+        fingerprint=_feature_fingerprint,
     ),
     Step(
         "evaluate",

@@ -13,6 +13,10 @@ fitted pipelines convert with probabilities equal within 1e-6, unseen categories
 tensors cannot hold NaN, so the exporter sets ``missing_values = ""`` on a copy of the
 categorical imputer (``preprocess`` → ``cat`` → ``impute``) and callers send ``""`` for a
 missing category; the fitted statistics are unchanged.
+
+A project's feature functions (``features:`` in boucle.yaml) run before all of this, as a
+first pipeline step named ``features`` (:func:`with_feature_functions`): plain Python, so such
+a pipeline has no ONNX form (the exporter says which function blocks it).
 """
 
 from __future__ import annotations
@@ -25,13 +29,20 @@ import pandas as pd
 from boucle.errors import DataError
 
 __all__ = [
+    "FEATURES_STEP",
     "LINEAR_MODELS",
     "ORDINAL_MODELS",
     "ColumnKinds",
     "build_preprocessor",
     "classify_columns",
+    "feature_function_specs",
     "feature_names",
+    "split_feature_functions",
+    "with_feature_functions",
 ]
+
+#: Name of the pipeline step that applies the project's feature functions.
+FEATURES_STEP = "features"
 
 #: Models that need standardised inputs.
 LINEAR_MODELS = frozenset({"logistic_regression"})
@@ -127,5 +138,37 @@ def build_preprocessor(X: pd.DataFrame, model: str) -> Any:
 
 
 def feature_names(pipeline: Any) -> list[str]:
-    """Names of the columns the estimator of a fitted ``preprocess → model`` pipeline sees."""
+    """Names of the columns the estimator of a fitted ``[features →] preprocess → model`` sees."""
     return [str(name) for name in pipeline[:-1].get_feature_names_out()]
+
+
+def with_feature_functions(pipeline: Any, features: Any) -> Any:
+    """Prepend the fitted feature-function step to a fitted ``preprocess → model`` pipeline.
+
+    ``features`` is a :class:`~boucle.project.transformer.FeatureFunctionTransformer` fitted
+    on the raw training rows; ``pipeline`` was fitted on its output. The result takes raw
+    rows, like a pipeline without feature functions.
+    """
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([(FEATURES_STEP, features), *pipeline.steps])
+
+
+def feature_function_specs(pipeline: Any) -> list[str]:
+    """The ``features:`` entries a fitted pipeline applies (empty without feature functions)."""
+    named = getattr(pipeline, "named_steps", None)
+    step = named.get(FEATURES_STEP) if named is not None else None
+    return [str(spec) for spec in getattr(step, "specs", ())] if step is not None else []
+
+
+def split_feature_functions(pipeline: Any, rows: pd.DataFrame) -> tuple[Any, pd.DataFrame]:
+    """``(preprocess → model part, rows as that part receives them)`` of a fitted pipeline.
+
+    With feature functions, ``rows`` (raw table rows) go through the ``features`` step and the
+    pipeline without it is returned: what is computed on the pair (explanations, curves) is in
+    terms of the model's inputs, engineered columns included. Without, both come back as given.
+    """
+    named = getattr(pipeline, "named_steps", None)
+    if named is None or FEATURES_STEP not in named:
+        return pipeline, rows
+    return pipeline[1:], named[FEATURES_STEP].transform(rows)
