@@ -65,15 +65,27 @@ def run(config: ConfigLike = "boucle.yaml", *, hooks: RunHooks | None = None) ->
 
 
 def loop_steps(config: BoucleConfig) -> tuple[Step, ...]:
-    """The steps ``boucle run`` executes for ``config``, in order."""
+    """The steps ``boucle run`` executes for ``config``, in order.
+
+    The evidence steps (explain, fairness, robustness) run after evaluate and before
+    register; fairness applies to classification only.
+    """
+    from boucle.runner.evidence_steps import EXPLAIN_STEP, FAIRNESS_STEP, ROBUSTNESS_STEP
     from boucle.runner.export_step import EXPORT_STEP
     from boucle.runner.monitor_step import REFERENCE_STEP
     from boucle.runner.quality_step import QUALITY_STEP
     from boucle.runner.steps import FOUNDATION_STEPS
 
     quality = (QUALITY_STEP,) if config.quality.enabled else ()
+    evidence = (
+        *((EXPLAIN_STEP,) if config.explain.enabled else ()),
+        *((FAIRNESS_STEP,) if config.fairness.enabled and config.task == "classification" else ()),
+        *((ROBUSTNESS_STEP,) if config.robustness.enabled else ()),
+    )
+    at = [step.name for step in FOUNDATION_STEPS].index("evaluate") + 1
+    foundation = (*FOUNDATION_STEPS[:at], *evidence, *FOUNDATION_STEPS[at:])
     export = (EXPORT_STEP,) if config.export.enabled else ()
-    return (*quality, *FOUNDATION_STEPS, *export, REFERENCE_STEP)
+    return (*quality, *foundation, *export, REFERENCE_STEP)
 
 
 def runs(config: ConfigLike = "boucle.yaml") -> list[dict[str, Any]]:

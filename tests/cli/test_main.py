@@ -14,8 +14,8 @@ import pytest
 pytestmark = pytest.mark.slow
 BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
 STEPS = (
-    "snapshot", "validate", "profile", "split", "train", "evaluate", "register", "export",
-    "reference",
+    "snapshot", "validate", "profile", "split", "train", "evaluate", "explain", "fairness",
+    "robustness", "register", "export", "reference",
 )  # fmt: skip
 
 
@@ -82,8 +82,8 @@ def test_run_cache_reproduce_and_audit(
     rows = _runs(boucle_cli, tmp_path)
     assert rows[-1]["steps"] == {
         "snapshot": "cached", "validate": "cached", "profile": "cached", "split": "cached",
-        "train": "done",
-        "evaluate": "done", "register": "done", "export": "done", "reference": "cached",
+        "train": "done", "evaluate": "done", "explain": "done", "fairness": "done",
+        "robustness": "done", "register": "done", "export": "done", "reference": "cached",
     }  # fmt: skip
     assert [r["model_version"] for r in rows] == ["1", "1", "2"]
     assert rows[0]["lineage_id"] == rows[1]["lineage_id"] != rows[2]["lineage_id"]

@@ -60,8 +60,8 @@ def quickstart(
 
 
 _STEPS = (
-    "snapshot", "validate", "profile", "split", "train", "evaluate", "register", "export",
-    "reference",
+    "quality", "snapshot", "validate", "profile", "split", "train", "evaluate", "explain",
+    "fairness", "robustness", "register", "export", "reference",
 )  # fmt: skip
 
 
