@@ -26,22 +26,37 @@ from boucle.runner.session import (
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from boucle.audit import AuditExport
+    from boucle.governance.approvals import Approval
+    from boucle.governance.classify import Classification
+    from boucle.governance.promote import PromotionCheck
     from boucle.ledger import LedgerEvent, VerifyResult
     from boucle.monitor import DriftReport
+    from boucle.monitor.ab import ABReport
     from boucle.monitor.alerts import AlertOutcome, AlertSink
+    from boucle.monitoring import LogMonitoring
     from boucle.registry.gates import Gate, GateDecision
     from boucle.runner.graph import Step
     from boucle.runner.hooks import RunHooks
 
 __all__ = [
     "ReproduceOutcome",
+    "ab_report",
+    "alerts_check",
+    "alerts_test",
+    "approve",
+    "audit_export",
     "audit_log",
     "audit_verify",
+    "classify",
     "export",
+    "gate",
     "infer_schema",
     "loop_steps",
     "monitor",
+    "monitor_log",
     "profile",
+    "promote",
     "reproduce",
     "run",
     "runs",
@@ -423,3 +438,91 @@ def alerts_test(
     cfg = _config(config)
     with open_ledger(cfg) as ledger:
         return send_test_alert(cfg, sink, ledger=ledger, extra_sinks=extra_sinks)
+
+
+def classify(config: ConfigLike = "boucle.yaml") -> Classification:
+    """Classify the project's ``use_case`` under the EU AI Act and record it in the ledger."""
+    from boucle.governance.classify import classify_project
+
+    classification, _ = classify_project(_config(config))
+    return classification
+
+
+def approve(
+    version: str, config: ConfigLike = "boucle.yaml", *, role: str, by: str, comment: str = ""
+) -> Approval:
+    """Record ``by``'s approval of a version as ``role`` (bound to its current evidence)."""
+    from boucle.governance.approvals import approve_version
+
+    approval, _ = approve_version(_config(config), version, role=role, by=by, comment=comment)
+    return approval
+
+
+def promote(
+    version: str, config: ConfigLike = "boucle.yaml", *, dry_run: bool = False
+) -> PromotionCheck:
+    """Make ``version`` champion if its risk class's policy is met; otherwise raise the list."""
+    from boucle.governance.promote import promote_version
+
+    return promote_version(_config(config), version, dry_run=dry_run)
+
+
+def audit_export(
+    out: str | os.PathLike[str],
+    config: ConfigLike = "boucle.yaml",
+    *,
+    lineage: str | None = None,
+    ref: str = "champion",
+) -> AuditExport:
+    """Write one lineage's audit bundle (events, run manifests, artifacts) to ``out``."""
+    from boucle.audit import export_lineage, lineage_of_version
+
+    cfg = _config(config)
+    return export_lineage(cfg, lineage or lineage_of_version(cfg, ref), Path(out))
+
+
+def monitor_log(
+    config: ConfigLike = "boucle.yaml",
+    *,
+    ref: str = "champion",
+    since: str | None = None,
+    window: str | None = None,
+    every: str = "1D",
+    alpha: float = 0.01,
+    html: str | os.PathLike[str] | None = None,
+) -> LogMonitoring:
+    """Monitor the serving log: drift of logged inputs, performance from feedback, operations."""
+    from boucle.monitoring import monitor_log as run_monitoring
+    from boucle.monitoring import parse_window
+
+    return run_monitoring(
+        _config(config),
+        ref=ref,
+        start=parse_window(window, since),
+        window=every,
+        alpha=alpha,
+        html=None if html is None else Path(html),
+    )
+
+
+def ab_report(
+    config: ConfigLike = "boucle.yaml",
+    *,
+    a: str = "champion",
+    b: str = "challenger",
+    metric: str = "accuracy",
+    min_difference: float = 0.01,
+    since: str | None = None,
+    window: str | None = None,
+) -> ABReport:
+    """Compare two serving routes on the labelled records of the prediction log."""
+    from boucle.monitoring import ab_analysis, parse_window
+
+    return ab_analysis(
+        _config(config),
+        a=a,
+        b=b,
+        metric=metric,
+        min_difference=min_difference,
+        start=parse_window(window, since),
+    )
