@@ -271,9 +271,29 @@ def schema_infer(
 
 
 def _register_command_modules() -> None:
-    from boucle.cli import audit, governance, monitoring, operate, package, project
+    from boucle.cli import (
+        audit,
+        documents,
+        governance,
+        loop,
+        monitoring,
+        operate,
+        package,
+        plugins,
+        project,
+    )
 
-    for module in (project, package, governance, operate, monitoring, audit):
+    for module in (
+        project,
+        package,
+        governance,
+        documents,
+        operate,
+        monitoring,
+        loop,
+        audit,
+        plugins,
+    ):
         module.register(app)
 
 
