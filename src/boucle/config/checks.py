@@ -9,13 +9,14 @@ read from the environment variable named by ``salt_env``, never from the file).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "ChecksConfig",
     "ConstantCheckConfig",
+    "CustomCheckConfig",
     "DuplicatesCheckConfig",
     "HighCardinalityCheckConfig",
     "LabelBalanceCheckConfig",
@@ -176,6 +177,34 @@ class SourcesConfig(_Section):
     severity: Severity = "warn"
 
 
+class CustomCheckConfig(_Section):
+    """One plug-in data check of ``custom:``: which one, its severity, its options.
+
+    ``name`` is the name of a ``boucle.checks`` entry point or a ``module:attr`` path; a
+    plain string in the list is the same as ``{name: ...}``.
+    """
+
+    name: str = Field(description="Entry-point name of the plug-in, or its module:attr path.")
+    severity: Severity = Field(
+        default="error", description="error stops the run, warn records, off skips."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Passed to the check as context.options."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _known_plugin(cls, name: str) -> str:
+        from boucle.plugins import BUILTIN_NAMES, check_config_name
+
+        if name in BUILTIN_NAMES["data_check"]:
+            raise ValueError(
+                f"{name!r} is a built-in check: configure it under data.checks.{name}, "
+                "not in data.checks.custom"
+            )
+        return check_config_name("data_check", name)
+
+
 class ChecksConfig(_Section):
     """``data.checks:`` every data check, its thresholds and its severity."""
 
@@ -198,3 +227,15 @@ class ChecksConfig(_Section):
     pii: PiiCheckConfig = Field(default_factory=PiiCheckConfig)
     representation: RepresentationCheckConfig = Field(default_factory=RepresentationCheckConfig)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    custom: list[CustomCheckConfig] = Field(
+        default_factory=list,
+        description="Plug-in data checks (boucle.checks entry points or module:attr paths), "
+        "run after the built-in ones: names, or {name, severity, options}.",
+    )
+
+    @field_validator("custom", mode="before")
+    @classmethod
+    def _names_as_entries(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value

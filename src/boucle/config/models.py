@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, model_validator
 
 from boucle.config.base import Section
 from boucle.config.checks import ChecksConfig
@@ -14,6 +14,7 @@ from boucle.config.governance import GovernanceConfig, UseCaseConfig
 from boucle.config.operate import AlertsConfig, GatesConfig
 from boucle.config.package import PackageConfig
 from boucle.config.project import QualityConfig
+from boucle.plugins import check_model_name
 
 __all__ = [
     "BoucleConfig",
@@ -29,7 +30,8 @@ __all__ = [
 ]
 
 TaskName = Literal["classification", "regression"]
-ModelName = Literal["logistic_regression", "random_forest", "lightgbm", "xgboost"]
+#: A built-in model, a ``boucle.models`` plug-in name or a ``module:Class`` path.
+ModelName = Annotated[str, AfterValidator(check_model_name)]
 
 CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "f1", "accuracy", "log_loss")
 REGRESSION_METRICS = ("rmse", "mae", "r2")

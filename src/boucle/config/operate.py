@@ -8,10 +8,10 @@ SMTP password is read from the environment variable *named* here (``url_env``,
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 from boucle.config.base import Section
 
@@ -23,6 +23,7 @@ __all__ = [
     "AlertsConfig",
     "GatesConfig",
     "LogSinkConfig",
+    "PluginSinkConfig",
     "SinkConfig",
     "SmtpSinkConfig",
     "WebhookSinkConfig",
@@ -173,8 +174,55 @@ class SmtpSinkConfig(Section):
         return value
 
 
+class PluginSinkConfig(Section):
+    """A sink made by a plug-in: ``type`` names it, ``options`` are its keyword arguments."""
+
+    type: str = Field(
+        description="A boucle.alerts entry-point name, or the module:attr path of the sink "
+        "class (called as factory(name, **options))."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments of the plug-in's factory."
+    )
+
+    @field_validator("type")
+    @classmethod
+    def _known_plugin(cls, kind: str) -> str:
+        from boucle.plugins import available_plugins, check_config_name
+
+        try:
+            return check_config_name("alert_sink", kind)
+        except ValueError:
+            # Worded as pydantic worded it before plug-in sinks existed.
+            raise ValueError(
+                f"sink type {kind!r} does not match any of the expected tags "
+                f"({', '.join(map(repr, _BUILTIN_SINKS))}) nor an installed boucle.alerts "
+                f"plug-in (available: {', '.join(available_plugins('alert_sink'))}); for a "
+                "plug-in not installed as a distribution, write its module:attr path"
+            ) from None
+
+
+_BUILTIN_SINKS = ("log", "webhook", "smtp")
+
+
+def _sink_tag(value: Any) -> str | None:
+    """The union member of a sink: its built-in ``type``, else ``plugin``."""
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if kind is None:
+        return None
+    return kind if kind in _BUILTIN_SINKS else "plugin"
+
+
 SinkConfig = Annotated[
-    LogSinkConfig | WebhookSinkConfig | SmtpSinkConfig, Field(discriminator="type")
+    Annotated[LogSinkConfig, Tag("log")]
+    | Annotated[WebhookSinkConfig, Tag("webhook")]
+    | Annotated[SmtpSinkConfig, Tag("smtp")]
+    | Annotated[PluginSinkConfig, Tag("plugin")],
+    Discriminator(
+        _sink_tag,
+        custom_error_type="sink_type_missing",
+        custom_error_message="a sink needs a type: log, webhook, smtp or a plug-in's name",
+    ),
 ]
 
 
@@ -291,6 +339,27 @@ class GatesConfig(Section):
     require_data_checks: bool = Field(
         default=True, description="The data gate of the challenger's snapshot must have passed."
     )
+    custom: list[str] = Field(
+        default_factory=list,
+        description="Plug-in gates run after the built-in ones: boucle.gates entry-point "
+        "names or module:attr paths.",
+    )
+
+    @field_validator("custom")
+    @classmethod
+    def _check_custom_gates(cls, names: list[str]) -> list[str]:
+        from boucle.plugins import BUILTIN_NAMES, check_config_name
+
+        for name in names:
+            if name in BUILTIN_NAMES["gate"]:
+                raise ValueError(
+                    f"gates.custom names {name!r}, a built-in gate that always runs; list "
+                    "only plug-in gates there"
+                )
+            check_config_name("gate", name)
+        if len(set(names)) != len(names):
+            raise ValueError("gates.custom names a gate twice")
+        return names
 
     @field_validator("metrics")
     @classmethod

@@ -5,15 +5,17 @@ reduced to per-feature histograms and counts and then dropped, so memory stays f
 number of rows. Each feature's statistics get calibrated p-values (see
 :mod:`boucle.monitor.calibration`); a feature's p-value is the Bonferroni minimum of its
 statistics' p-values, and the false discovery rate across features is controlled with
-Benjamini-Hochberg at ``alpha``.
+Benjamini-Hochberg at ``alpha``. Plug-in drift tests (``tests=``) see the window's values of
+the features they apply to (kept only for those: memory then grows with the window) and add
+their statistic, and p-value if any, to each feature's row.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -22,6 +24,7 @@ from boucle.monitor.accumulate import (
     CategoryCounter,
     NumericCounter,
     category_counts,
+    category_values,
     column_names,
     is_table,
     numeric_values,
@@ -47,6 +50,9 @@ from boucle.monitor.profile import (
 from boucle.monitor.report import DriftReport, FeatureDrift
 from boucle.monitor.statistics import benjamini_hochberg
 
+if TYPE_CHECKING:
+    from boucle.plugins.protocols import DriftStatistic, DriftTest
+
 __all__ = ["compute_drift"]
 
 FdrMethod = Literal["bh", "bonferroni", "none"]
@@ -61,9 +67,13 @@ def _counter(feature: FeatureProfile) -> Counter:
 
 
 def _accumulate(
-    reference: ReferenceProfile, current: Any, sampler: RowSampler | None
-) -> tuple[dict[str, Counter], int, int]:
+    reference: ReferenceProfile,
+    current: Any,
+    sampler: RowSampler | None,
+    keep: Sequence[str] = (),
+) -> tuple[dict[str, Counter], int, int, dict[str, list[Any]]]:
     counters = {name: _counter(feature) for name, feature in reference.features.items()}
+    kept: dict[str, list[Any]] = {name: [] for name in keep}  # values for plug-in tests
     chunks: Iterable[Any] = [current] if is_table(current) else current
     rows = count = 0
     for chunk in chunks:
@@ -80,6 +90,11 @@ def _accumulate(
                 counter.update(numeric_values(chunk, name))
             else:
                 counter.update(*category_counts(chunk, name))
+        for name, parts in kept.items():
+            if isinstance(counters[name], NumericCounter):
+                parts.append(numeric_values(chunk, name))
+            else:
+                parts.append(np.asarray(category_values(chunk, name), dtype=object))
         if sampler is not None:
             sampler.update(chunk)
         rows += row_count(chunk)
@@ -89,11 +104,15 @@ def _accumulate(
             f"the current data has no rows ({count} chunks).",
             hint="Pass a non-empty window of data to compare with the reference.",
         )
-    return counters, rows, count
+    return counters, rows, count, kept
 
 
 def _compare(
-    reference: ReferenceProfile, name: str, feature: FeatureProfile, counter: Counter
+    reference: ReferenceProfile,
+    name: str,
+    feature: FeatureProfile,
+    counter: Counter,
+    extra: Mapping[str, DriftStatistic],
 ) -> tuple[FeatureDrift, bool | None]:
     """One feature's statistics and calibrated p-values; also whether the cache was hit."""
     draws, seed = reference.draws, reference.seed
@@ -137,6 +156,10 @@ def _compare(
             p_values["unseen"] = calibrated_p(max(share - unseen_share(feature), 0.0), null_unseen)
         details.update(_category_details(feature, counter))
         effect_name, effect = "js_distance", observed.get("js")
+    for test, result in extra.items():
+        observed[test] = float(result.value)
+        if result.p_value is not None:
+            p_values[test] = float(result.p_value)
     row = FeatureDrift(
         feature=name,
         kind=feature.kind,
@@ -175,6 +198,7 @@ def compute_drift(
     fdr: FdrMethod = "bh",
     multivariate: bool = False,
     permutations: int = 10,
+    tests: Sequence[DriftTest | str] = (),
 ) -> DriftReport:
     """Compare the current window with the reference profile, feature by feature.
 
@@ -184,6 +208,8 @@ def compute_drift(
     family-wise error instead, ``"none"`` tests each feature at ``alpha``).
     ``multivariate=True`` adds the domain-classifier check (needs LightGBM and the profile's
     row sample). New window sizes are calibrated once and cached in ``reference``.
+    ``tests`` adds plug-in drift tests (objects, ``boucle.drift`` entry-point names or
+    ``module:attr`` paths; see :class:`~boucle.plugins.protocols.DriftTest`).
     """
     if not 0.0 < alpha < 1.0:
         raise DataError(f"alpha={alpha} is not a probability.", hint="Use e.g. alpha=0.01.")
@@ -195,15 +221,27 @@ def compute_drift(
             "multivariate=True but the reference profile keeps no row sample.",
             hint="Rebuild it with ReferenceProfile.from_frame(..., sample_rows=4000).",
         )
+    plugins: list[DriftTest] = []
+    if tests:
+        from boucle.plugins.drift_tests import resolve_drift_tests
+
+        plugins = resolve_drift_tests(tests)
     started = time.perf_counter()
     sampler = None
     if multivariate and sample:
         capacity = len(next(iter(sample.values())))
         sampler = RowSampler(reference.features, capacity, seed=reference.seed + 1)
-    counters, rows, chunks = _accumulate(reference, current, sampler)
+    keep = [n for n, f in reference.features.items() if any(f.kind in t.kinds for t in plugins)]
+    counters, rows, chunks, kept = _accumulate(reference, current, sampler, keep)
     scanned = time.perf_counter()
+    extra: dict[str, dict[str, DriftStatistic]] = {}
+    if plugins:
+        from boucle.plugins.drift_tests import plugin_statistics
+
+        extra = plugin_statistics(plugins, reference.features, kept)
     compared = [
-        _compare(reference, name, f, counters[name]) for name, f in reference.features.items()
+        _compare(reference, name, f, counters[name], extra.get(name, {}))
+        for name, f in reference.features.items()
     ]
     p_values = np.array([row.p_value for row, _ in compared])
     m = p_values.size

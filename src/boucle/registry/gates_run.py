@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from boucle.registry.versions import ModelVersionInfo
     from boucle.store import ArtifactStore
 
-__all__ = ["build_gate_context", "compared_metric", "load_candidate", "run_gates"]
+__all__ = ["build_gate_context", "compared_metric", "custom_gates", "load_candidate", "run_gates"]
 
 
 def run_gates(
@@ -40,6 +40,7 @@ def run_gates(
 ) -> GateDecision:
     """Evaluate ``gates`` (default: those of ``gates:``) for ``challenger`` vs ``against``.
 
+    The default gates end with the plug-ins of ``gates.custom``.
     ``challenger`` and ``against`` are aliases, version numbers or ``name@alias``. When
     ``against`` is the default ``champion`` and there is none, or it is the challenger itself
     (the first version), the comparison gates are skipped and the others still apply.
@@ -50,11 +51,12 @@ def run_gates(
     from boucle.runner.session import open_ledger, open_store
 
     store = open_store(config)
+    plugins = custom_gates(config) if gates is None else []  # load errors before any work
     with open_ledger(config) as ledger:
         context = build_gate_context(
             config, store, ledger, challenger=challenger, against=against, recent=recent
         )
-        chosen = list(gates) if gates is not None else default_gates(config.gates)
+        chosen = list(gates) if gates is not None else [*default_gates(config.gates), *plugins]
         checks = evaluate_gates(context, [*chosen, *extra_gates])
         champion = context.champion
         decision = GateDecision(
@@ -76,6 +78,13 @@ def run_gates(
             lineage_id=context.challenger.lineage_id,
         )
     return replace(decision, event_index=event.index)
+
+
+def custom_gates(config: BoucleConfig) -> list[Gate]:
+    """The plug-in gates of ``gates.custom``, loaded (PluginError names a broken one)."""
+    from boucle.plugins import load_plugin
+
+    return [load_plugin("gate", name) for name in config.gates.custom]
 
 
 def build_gate_context(

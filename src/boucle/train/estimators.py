@@ -42,12 +42,16 @@ class EstimatorSpec:
     ``suggest(trial)`` draws one parameter set from an Optuna trial; its keys are a subset
     of ``default_params`` and the defaults lie inside the space, so the defaults can be
     enqueued as the first trial. ``make(params, task, seed)`` builds an unfitted estimator.
+    ``searchable`` is False for a plug-in without a search space (only the defaults are
+    fitted); ``onnx_convertible`` says whether skl2onnx can convert the estimator.
     """
 
     name: str
     default_params: Params
     suggest: Callable[[Any], Params]
     builder: Callable[[Params, TargetKind, int, int], Any] = field(repr=False)
+    onnx_convertible: bool = True
+    searchable: bool = True
 
     def make(
         self, params: Params, task: TargetKind, seed: int, *, n_jobs: int = DEFAULT_N_JOBS
@@ -203,13 +207,25 @@ MODEL_NAMES: tuple[str, ...] = tuple(sorted(_SPECS))
 
 
 def get_estimator_spec(model: str) -> EstimatorSpec:
-    """Return the :class:`EstimatorSpec` of ``model``; TrainingError names the valid ones."""
-    try:
-        return _SPECS[model]
-    except KeyError:
-        close = difflib.get_close_matches(str(model), MODEL_NAMES, n=1)
-        hint = f"Did you mean '{close[0]}'? " if close else ""
-        raise TrainingError(
-            f"Unknown model '{model}'. Valid models: {', '.join(MODEL_NAMES)}.",
-            hint=f"{hint}Set train.model to one of them.",
-        ) from None
+    """Return the :class:`EstimatorSpec` of ``model``; TrainingError names the valid ones.
+
+    ``model`` is a built-in name, the name of a ``boucle.models`` entry point or a
+    ``module:Class`` path (see :mod:`boucle.plugins`); a plug-in that cannot be loaded
+    raises :class:`~boucle.plugins.PluginError`.
+    """
+    spec = _SPECS.get(model)
+    if spec is not None:
+        return spec
+    from boucle.plugins import available_plugins, discover_plugins, is_dotted_path
+
+    if is_dotted_path(str(model)) or any(e.name == model for e in discover_plugins("model")):
+        from boucle.plugins.models import plugin_estimator_spec
+
+        return plugin_estimator_spec(model)
+    valid = available_plugins("model")
+    close = difflib.get_close_matches(str(model), valid, n=1)
+    hint = f"Did you mean '{close[0]}'? " if close else ""
+    raise TrainingError(
+        f"Unknown model '{model}'. Valid models: {', '.join(valid)}.",
+        hint=f"{hint}Set train.model to one of them, or to a plug-in's module:Class path.",
+    )

@@ -103,6 +103,7 @@ def fit_model(
     metric_spec = get_metric(metric, task_kind)
     target = np.asarray(y_train)
     _check_inputs(X_train, target, trials, timeout_s)
+    trials = trials if spec.searchable else 0  # a plug-in without search_space: defaults only
     fixed = dict(fixed_params or {})
     best_params = {**spec.default_params, **fixed}
     best_score: float | None = None

@@ -58,8 +58,9 @@ def run_checks(
     Checks, in order: schema (when ``schema`` is given), missing, duplicates, constant,
     high_cardinality, label_balance (classification), leakage, representation of each
     ``sensitive`` column (and its split, given ``train_index``, the row labels of the training
-    rows), pii, sources. A check whose severity is ``off`` is skipped and listed as such.
-    ``environ`` (default ``os.environ``) is where the PII hashing salt is looked up.
+    rows), pii, sources, then the plug-in checks of ``config.custom``. A check whose
+    severity is ``off`` is skipped and listed as such. ``environ`` (default ``os.environ``)
+    is where the PII hashing salt is looked up.
     """
     started = time.perf_counter()
     config = ChecksConfig() if config is None else config
@@ -104,6 +105,14 @@ def run_checks(
         skipped.append("sources (severity off)")
     else:
         results.extend(check_sources(config.sources))
+    if config.custom:
+        from boucle.data.validate.custom import run_custom_checks
+
+        custom, custom_skipped = run_custom_checks(
+            frame, config.custom, target=target, task=task, sensitive=sensitive
+        )
+        results.extend(custom)
+        skipped.extend(custom_skipped)
     return ValidationReport(
         tuple(results),
         rows=len(frame),

@@ -33,8 +33,20 @@ def configured_sinks(
     *,
     env: Mapping[str, str] | None = None,
 ) -> dict[str, AlertSink]:
-    """The configured sinks by name, plus ``extra_sinks`` (plug-ins; they win on a clash)."""
-    return {**build_sinks(config.alerts, env=env), **dict(extra_sinks or {})}
+    """The configured sinks by name, plus ``extra_sinks`` (plug-ins; they win on a clash).
+
+    A sink whose ``type`` names a plug-in (``boucle.alerts`` entry point or module:attr) is
+    made by the plug-in's factory; :class:`~boucle.plugins.PluginError` names a broken one.
+    """
+    from boucle.config.operate import PluginSinkConfig
+    from boucle.plugins import make_alert_sink
+
+    plugins = {
+        name: make_alert_sink(sink.type, name, sink.options)
+        for name, sink in config.alerts.sinks.items()
+        if isinstance(sink, PluginSinkConfig)
+    }
+    return {**build_sinks(config.alerts, env=env), **plugins, **dict(extra_sinks or {})}
 
 
 def fire_configured_alerts(
