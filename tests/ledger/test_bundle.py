@@ -22,7 +22,10 @@ def _fill(ledger: Ledger) -> None:
     ledger.append("run_started", {"command": "run"}, run_id="r1")
     ledger.append("run_started", {"command": "run"}, run_id="r2")  # another lineage
     ledger.append("step_finished", {"step": "train"}, run_id="r1", lineage_id="lin-a")
-    ledger.append("model_registered", {"model": "m", "version": 1}, run_id="r1", lineage_id="lin-a")
+    # The register step writes the version as a string: approvals (ints) must still match it.
+    ledger.append(
+        "model_registered", {"model": "m", "version": "1"}, run_id="r1", lineage_id="lin-a"
+    )
     ledger.append("step_finished", {"step": "train"}, run_id="r2", lineage_id="lin-b")
     manifest = {"run_id": "r1", "steps": {"snapshot": {"manifest": {"object_digest": DIGEST}}}}
     ledger.append("run_finished", {"manifest_hash": hash_json(manifest)}, run_id="r1")

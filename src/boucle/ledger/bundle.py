@@ -65,11 +65,11 @@ def collect_lineage(events: Iterable[LedgerEvent], lineage_id: str) -> BundleCon
     chain = list(events)
     runs = {e.run_id for e in chain if e.lineage_id == lineage_id and e.run_id}
     versions = {
-        (str(e.payload.get("model")), int(e.payload["version"]))
+        (str(e.payload.get("model")), version)
         for e in chain
-        if e.lineage_id == lineage_id
-        and e.kind == "model_registered"
-        and isinstance(e.payload.get("version"), int)
+        if e.lineage_id == lineage_id and e.kind == "model_registered"
+        for version in [_version(e.payload.get("version"))]
+        if version is not None
     }
     selected = [e for e in chain if _belongs(e, lineage_id, runs, versions)]
     if not selected:
@@ -80,6 +80,17 @@ def collect_lineage(events: Iterable[LedgerEvent], lineage_id: str) -> BundleCon
     return BundleContents(lineage_id, selected, sorted(runs), sorted(versions))
 
 
+def _version(value: Any) -> int | None:
+    """A version number written as an int or as a string of digits (``"3"``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
 def _belongs(
     event: LedgerEvent, lineage_id: str, runs: set[str], versions: set[tuple[str, int]]
 ) -> bool:
@@ -87,8 +98,8 @@ def _belongs(
         return True
     model, payload = event.payload.get("model"), event.payload
     for key in ("version", "challenger_version"):
-        value = payload.get(key)
-        if isinstance(value, int) and (str(model), value) in versions:
+        value = _version(payload.get(key))
+        if value is not None and (str(model), value) in versions:
             return True
     return False
 
