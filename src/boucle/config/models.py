@@ -11,6 +11,7 @@ from boucle.config.base import Section
 from boucle.config.checks import ChecksConfig
 from boucle.config.evidence import ExplainConfig, FairnessConfig, RobustnessConfig
 from boucle.config.governance import GovernanceConfig, UseCaseConfig
+from boucle.config.loop import RetrainConfig
 from boucle.config.operate import AlertsConfig, GatesConfig
 from boucle.config.package import PackageConfig
 from boucle.config.project import QualityConfig
@@ -149,6 +150,7 @@ class BoucleConfig(_Section):
     gates: GatesConfig = Field(default_factory=GatesConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     package: PackageConfig = Field(default_factory=PackageConfig)
+    retrain: RetrainConfig = Field(default_factory=RetrainConfig)
 
     _path: Path | None = PrivateAttr(default=None)
 
