@@ -144,9 +144,13 @@ class LogMonitoring:
 
     def values(self) -> dict[str, Any]:
         """Every monitored value by namespace (what alert rules and monitor.json read)."""
+
+        def strip(flat: dict[str, float], prefix: str) -> dict[str, float]:
+            return {key.removeprefix(prefix): value for key, value in flat.items()}
+
         values: dict[str, Any] = {
-            "performance": self.performance.values(),
-            "ops": self.ops.values(),
+            "performance": strip(self.performance.values(), "performance."),
+            "ops": strip(self.ops.values(), "ops."),
         }
         if self.drift is not None:
             values["drift"] = {
@@ -165,6 +169,7 @@ def monitor_log(
     window: str = "1D",
     alpha: float = 0.01,
     html: Path | None = None,
+    alerts: bool = True,
 ) -> LogMonitoring:
     """Monitor the served traffic: drift of the logged inputs, performance, operations.
 
@@ -172,7 +177,9 @@ def monitor_log(
     profile (stored by its run), overall and per ``window``; performance joins the feedback;
     operations cover every version in the log. The HTML report and ``monitor.json`` go to the
     store (``monitor/<run_id>.html``/``.json``) and, with ``html``, to that file as well; the
-    ledger gets ``drift_checked`` and ``performance_checked``.
+    ledger gets ``drift_checked`` and ``performance_checked``. With ``alerts`` the
+    ``alerts.rules`` on ``drift.*``, ``performance.*`` and ``ops.*`` are evaluated and fired
+    (``alert_fired`` events; a failing sink is recorded, never raised).
     """
     import pandas as pd
 
@@ -265,18 +272,31 @@ def monitor_log(
                 "report_digest": store.put_bytes(page.encode()),
             },
         )
-    return LogMonitoring(
-        run_id=ctx.run_id,
-        model_name=info.model_name,
-        version=version,
-        rows=len(current),
-        drift=drift,
-        timeline=timeline or [],
-        performance=performance,
-        ops=ops,
-        report_path=report_path,
-        json_path=json_path,
-    )
+        result = LogMonitoring(
+            run_id=ctx.run_id,
+            model_name=info.model_name,
+            version=version,
+            rows=len(current),
+            drift=drift,
+            timeline=timeline or [],
+            performance=performance,
+            ops=ops,
+            report_path=report_path,
+            json_path=json_path,
+        )
+        if alerts and config.alerts.rules:
+            from boucle.monitor.alerts import fire_configured_alerts
+
+            fire_configured_alerts(
+                config,
+                result.values(),
+                ledger=ledger,
+                run_id=ctx.run_id,
+                lineage_id=ctx.lineage_id,
+                context={"model": info.model_name, "version": info.version, "source": "log"},
+                namespaces={"drift", "performance", "ops"},
+            )
+    return result
 
 
 def _finite(value: Any) -> Any:

@@ -57,6 +57,12 @@ def test_monitor_reads_the_serving_log(
         f"data: {{source: {german_path}, target: creditability, positive_class: bad, "
         "sensitive: [foreign_worker]}\n"
         "train: {model: logistic_regression, search: {trials: 0}}\nexport: {enabled: false}\n"
+        "explain: {enabled: false}\nrobustness: {enabled: false}\n"
+        "alerts:\n  rules:\n"
+        "    - {name: drift, when: 'drift.share_drifted > 0.02', sinks: [ops]}\n"
+        "    - {name: slow, when: 'ops.p99_ms > 1000', sinks: [ops]}\n"
+        "    - {name: weak, when: 'performance.accuracy < 0.99', sinks: [ops]}\n"
+        "  sinks: {ops: {type: log}}\n"
     )
     assert boucle_cli("run").returncode == 0
     run_id = json.loads(boucle_cli("runs", "--json").stdout)[0]["run_id"]
@@ -83,3 +89,5 @@ def test_monitor_reads_the_serving_log(
     assert 0.5 < checked["measured"]["accuracy"] <= 1.0
     drift = [e for e in events if e["kind"] == "drift_checked"][-1]["payload"]
     assert "age_in_years" in drift["drifted"]
+    fired = sorted(e["payload"]["rule"] for e in events if e["kind"] == "alert_fired")
+    assert fired == ["drift", "weak"]  # p99 is far below 1000 ms

@@ -103,6 +103,7 @@ def _iterate(
             start=start,
             window=config.retrain.timeline,
             alpha=config.retrain.alpha,
+            alerts=False,  # the loop fires the rules itself, on its own values
         )
     labels = {
         "new": 0 if records is None else records.labelled_since(last_retrain),
