@@ -1,4 +1,4 @@
-"""``boucle classify``, ``boucle approve``, ``boucle promote``: the governance commands.
+"""The governance commands: classify, approve, promote, rollback, history, gc.
 
 Only typer, the standard library and the shared CLI modules are imported here; the commands
 import :mod:`boucle.governance` (and rich) when they run.
@@ -17,12 +17,28 @@ from boucle.cli.render import console, error_console
 
 if TYPE_CHECKING:
     from boucle.governance import Classification, PolicySet, PromotionCheck
+    from boucle.governance.history import HistoryEntry
+    from boucle.governance.retention import GcReport
+    from boucle.governance.rollback import RollbackResult
     from boucle.ledger import LedgerEvent
 
 __all__ = ["register"]
 
 VersionArgument = Annotated[
     str, typer.Argument(help="Version number (3) or alias (challenger) of the project's model.")
+]
+OptionalVersion = Annotated[
+    str | None,
+    typer.Argument(
+        help="Version number (3) or alias of the project's model [default: challenger]."
+    ),
+]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Why; recorded in the ledger event.")
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who does it, recorded as the event's actor [default: user@host]."),
 ]
 
 
@@ -130,7 +146,7 @@ def _print_checklist(check: PromotionCheck) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``classify``, ``approve`` and ``promote`` to ``app``."""
+    """Add ``classify``, ``approve``, ``promote``, ``rollback``, ``history`` and ``gc``."""
 
     @app.command("classify")
     def classify(
@@ -182,39 +198,221 @@ def register(app: typer.Typer) -> None:
 
     @app.command("promote")
     def promote(
-        version: VersionArgument,
+        version: OptionalVersion = None,
+        version_option: Annotated[
+            str | None,
+            typer.Option("--version", help="Same as the VERSION argument (give one of them)."),
+        ] = None,
+        to: Annotated[str, typer.Option("--to", help="Alias to move.")] = "champion",
+        force: Annotated[
+            bool,
+            typer.Option(
+                "--force",
+                help="Promote despite missing items (needs --reason); never skips "
+                "'prohibited' nor the approvals of a high-risk version.",
+            ),
+        ] = False,
+        reason: ReasonOption = None,
+        by: ByOption = None,
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Only print the checklist; write nothing.")
         ] = False,
         config: ConfigOption = Path("boucle.yaml"),
         as_json: JsonOption = False,
     ) -> None:
-        """Make a version champion if its risk class's mandatory items are all present."""
+        """Move an alias (champion) to a version if its policy and champion gate pass."""
         from boucle.config import load_config
-        from boucle.governance import PromotionRefusedError, promote_version
+        from boucle.errors import ConfigError
+        from boucle.governance import PromotionRefusedError
+        from boucle.governance.promote import promote_version
 
         with user_errors():
+            if version and version_option and version != version_option:
+                raise ConfigError(
+                    f"two versions given: '{version}' and --version '{version_option}'.",
+                    hint="Give the version once, as an argument or with --version.",
+                )
+            chosen = version or version_option or "challenger"
             cfg = load_config(config)
             try:
-                check = promote_version(cfg, version, dry_run=dry_run)
+                check = promote_version(
+                    cfg, chosen, to=to, dry_run=dry_run, force=force, reason=reason, actor=by
+                )
             except PromotionRefusedError as refused:
                 _show(refused.check, as_json)
                 raise
         _show(check, as_json)
+        if not as_json:
+            _print_promotion(check)
+
+    @app.command("rollback")
+    def rollback(
+        alias: Annotated[str, typer.Option("--alias", help="Alias to roll back.")] = "champion",
+        reason: ReasonOption = None,
+        by: ByOption = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Say what would happen; write nothing.")
+        ] = False,
+        config: ConfigOption = Path("boucle.yaml"),
+        as_json: JsonOption = False,
+    ) -> None:
+        """Give the champion back to the previous champion (from the ledger's history)."""
+        from boucle.config import load_config
+        from boucle.governance.rollback import rollback_alias
+
+        with user_errors():
+            cfg = load_config(config)
+            result = rollback_alias(cfg, alias=alias, reason=reason, actor=by, dry_run=dry_run)
         if as_json:
+            typer.echo(json.dumps({**result.to_dict(), "dry_run": dry_run}, indent=2))
             return
-        ref = check.ref
-        if check.promoted and check.previous_champion == ref.version:
-            console().print(f"{ref.model} v{ref.version} was already champion; promotion recorded.")
-        elif check.promoted:
-            was = f"v{check.previous_champion}" if check.previous_champion else "none"
-            console().print(
-                f"[green]promoted[/] {ref.model} v{ref.version} to champion (was {was})."
-            )
-        else:
-            console().print(
-                f"dry run: {ref.model} v{ref.version} may be promoted; nothing written."
-            )
+        _print_rollback(result, dry_run)
+
+    @app.command("history")
+    def history(
+        alias: Annotated[
+            str | None, typer.Option("--alias", help="Only the entries of this alias.")
+        ] = None,
+        config: ConfigOption = Path("boucle.yaml"),
+        as_json: JsonOption = False,
+    ) -> None:
+        """List every promotion, rollback and refusal of the project's model, with evidence."""
+        from boucle.config import load_config
+        from boucle.governance.history import read_history
+
+        with user_errors():
+            entries = read_history(load_config(config), alias)
+        if as_json:
+            typer.echo(json.dumps([entry.to_dict() for entry in entries], indent=2, default=str))
+            return
+        _print_history(entries)
+
+    @app.command("gc")
+    def gc(
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="List what would be deleted; delete nothing.")
+        ] = False,
+        config: ConfigOption = Path("boucle.yaml"),
+        as_json: JsonOption = False,
+    ) -> None:
+        """Delete prediction-log days past the retention period and stale store temp files."""
+        from boucle.config import load_config
+        from boucle.governance.retention import run_gc
+
+        with user_errors():
+            report = run_gc(load_config(config), dry_run=dry_run)
+        if as_json:
+            typer.echo(json.dumps(report.to_dict(), indent=2))
+            return
+        _print_gc(report)
+
+
+def _print_promotion(check: PromotionCheck) -> None:
+    ref, out = check.ref, console()
+    target = f"{ref.model} v{ref.version} to {check.alias}"
+    if check.forced:
+        out.print(
+            f"[yellow]forced:[/] skipped {', '.join(check.overridden)} (reason: {check.reason})"
+        )
+    if check.promoted and check.previous == ref.version:
+        out.print(f"{ref.model} v{ref.version} was already {check.alias}; promotion recorded.")
+    elif check.promoted:
+        was = f"v{check.previous}" if check.previous is not None else "none"
+        out.print(f"[green]promoted[/] {target} (was {was}); ledger event #{check.event_index}.")
+    else:
+        out.print(f"dry run: {target} may be promoted; nothing written.")
+
+
+def _print_rollback(result: RollbackResult, dry_run: bool) -> None:
+    head = "dry run: would roll back" if dry_run else "[green]rolled back[/]"
+    where = "nothing written" if dry_run else f"ledger event #{result.event_index}"
+    console().print(
+        f"{head} {result.model}@{result.alias}: v{result.from_version} → v{result.version} "
+        f"({where})."
+    )
+
+
+def _print_history(entries: list[HistoryEntry]) -> None:
+    from rich.table import Table
+
+    if not entries:
+        console().print("no promotion, rollback or refusal recorded yet.")
+        return
+    table = Table(title="promotion history", title_justify="left")
+    for column in ("#", "when", "action", "change", "by", "risk", "evidence"):
+        table.add_column(column, no_wrap=True)
+    for column in ("gate", "forced / reason / items"):
+        table.add_column(column, overflow="fold", ratio=1)
+    for entry in entries:
+        table.add_row(
+            str(entry.index),
+            entry.time[:16].replace("T", " "),
+            entry.action,
+            _change(entry),
+            entry.actor,
+            entry.risk_class or "",
+            (entry.evidence_hash or "")[:8],
+            _gate_text(entry.gate),
+            _why(entry),
+        )
+    console().print(table)
+
+
+def _change(entry: HistoryEntry) -> str:
+    target = f"{entry.alias} v{entry.version}"
+    return target if entry.previous is None else f"{target} (was v{entry.previous})"
+
+
+def _gate_text(gate: dict[str, Any] | None) -> str:
+    if not gate:
+        return ""
+    verdict = "passed" if gate.get("passed") else "failed"
+    against = gate.get("champion_version")
+    parts = [f"#{gate.get('event')} {verdict}" + (f" vs v{against}" if against else "")]
+    for check in gate.get("checks") or []:
+        if check.get("status") == "skipped" or check.get("value") is None:
+            continue
+        value = check["value"]
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        parts.append(f"{check.get('name')}={shown}")
+    return "; ".join(parts)
+
+
+def _why(entry: HistoryEntry) -> str:
+    parts = []
+    if entry.forced:
+        parts.append("FORCED")
+    if entry.reason:
+        parts.append(entry.reason)
+    if entry.items:
+        label = "missing" if entry.action == "refused" else "skipped"
+        parts.append(f"{label}: {', '.join(entry.items)}")
+    return "; ".join(parts)
+
+
+def _print_gc(report: GcReport) -> None:
+    from rich.table import Table
+
+    out = console()
+    retention = report.retention
+    out.print(
+        f"retention: {retention.days} days ({retention.source}; {retention.risk_class} risk, "
+        f"minimum {retention.minimum}); days before {report.cutoff} are past it."
+    )
+    for note in (*report.notes, *report.skipped):
+        out.print(f"note: {note}")
+    if report.items:
+        table = Table(title_justify="left")
+        for column in ("kind", "path", "files", "bytes"):
+            table.add_column(column, overflow="fold")
+        for item in report.items:
+            table.add_row(item.kind, item.path, str(item.files), str(item.bytes))
+        out.print(table)
+    what = f"{len(report.items)} item(s), {report.bytes} bytes; {report.kept_days} day(s) kept"
+    if report.dry_run:
+        out.print(f"dry run: would delete {what}; nothing deleted or written.")
+    else:
+        out.print(f"deleted {what}; recorded as gc_done (ledger event #{report.event_index}).")
 
 
 def _show(check: PromotionCheck, as_json: bool) -> None:

@@ -1,4 +1,10 @@
-"""The promotion checklist: each mandatory item of a policy, found or missing, and how to get it."""
+"""The promotion checklist: each mandatory item of a policy, found or missing, and how to get it.
+
+The champion gate is the one item that depends on the registry: a version replacing an
+existing champion must pass a ``gate_evaluated`` decision *against that champion*, recorded
+after the champion last changed (:class:`ChampionView`). It is added automatically when the
+policy's ``gate_against_champion`` is on (the default) and the target alias is ``champion``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from boucle.config.paths import is_url
+from boucle.governance.policies import retention_setting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -17,7 +24,21 @@ if TYPE_CHECKING:
     from boucle.governance.policies import ItemName, Policy
     from boucle.ledger import LedgerEvent
 
-__all__ = ["ChecklistItem", "build_checklist"]
+__all__ = ["ChampionView", "ChecklistItem", "build_checklist", "champion_gate_event"]
+
+CHAMPION = "champion"  # = boucle.registry.CHAMPION, without importing MLflow's bridge
+
+
+@dataclass(frozen=True)
+class ChampionView:
+    """What a promotion would replace: the champion now and when it last changed."""
+
+    version: int | None
+    """The version holding ``champion`` in the registry (None: no champion yet)."""
+    changed_at: int | None = None
+    """Ledger index of the last change of the champion (see :func:`~.history.alias_state`)."""
+    target_alias: str = CHAMPION
+    """The alias the promotion moves."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +68,14 @@ def build_checklist(
     classification: Classification | None,
     evidence: Evidence,
     roles: list[RoleStatus],
+    champion: ChampionView | None = None,
 ) -> list[ChecklistItem]:
     """Evaluate every item ``policy`` requires against the evidence, approvals and config.
 
     ``classification`` is the current ``use_case:`` classified now (None without a use case);
-    the recorded one is in ``evidence.classification``.
+    the recorded one is in ``evidence.classification``. With ``champion`` the champion gate
+    is judged against that champion (and added when the policy makes it automatic); without
+    it, only a listed ``champion_gate`` is checked, on the latest gate decision.
     """
     items: list[ChecklistItem] = []
     if not policy.promotion_allowed:
@@ -66,16 +90,22 @@ def build_checklist(
                 "Change the use case; no approval can lift an Art. 5 prohibition.",
             )
         )
+    gate = _gate_item(policy, evidence, champion)
     for name in policy.require:
+        if name == "champion_gate":
+            items += [gate] if gate is not None else []
+            continue
         label, check, fix = _CHECKS[name]
         items.append(_item(name, label, check(config, classification, evidence), fix))
+    if gate is not None and "champion_gate" not in policy.require:
+        items.append(gate)  # automatic: after the listed items
     if policy.min_retention_days:
-        days = config.governance.retention_days
+        days, source = retention_setting(config, policy)
         items.append(
             _item(
                 "retention",
                 f"log and ledger retention ≥ {policy.min_retention_days} days (Art. 19, 26(6))",
-                (days >= policy.min_retention_days, f"governance.retention_days = {days}"),
+                (days >= policy.min_retention_days, f"{source} = {days}"),
                 f"Set governance.retention_days to at least {policy.min_retention_days}.",
             )
         )
@@ -157,6 +187,59 @@ def _champion_gate(config: BoucleConfig, now: Classification | None, evidence: E
     champion = event.payload.get("champion_version")
     against = f"against v{champion}" if champion is not None else "no champion to compare"
     return True, f"passed {against} ({_event_at(event)})"
+
+
+def champion_gate_event(evidence: Evidence, champion: int) -> LedgerEvent | None:
+    """The latest ``gate_evaluated`` of this version (challenger) against ``champion``."""
+    return next(
+        (
+            e
+            for e in reversed(evidence.events)
+            if e.kind == "gate_evaluated"
+            and str(e.payload.get("champion_version")) == str(champion)
+        ),
+        None,
+    )
+
+
+def _gate_item(
+    policy: Policy, evidence: Evidence, champion: ChampionView | None
+) -> ChecklistItem | None:
+    listed = "champion_gate" in policy.require
+    label, legacy, _ = _CHECKS["champion_gate"]
+    version = evidence.ref.version
+    if champion is None or champion.version is None:
+        if not listed:
+            return None
+        fix = f"Run `boucle gate {version}` (gates: in boucle.yaml) and pass it."
+        return _item("champion_gate", label, legacy(None, None, evidence), fix)
+    if champion.version == version:
+        if not listed:
+            return None
+        found = (True, f"v{version} is already {CHAMPION}: no champion to beat")
+        return _item("champion_gate", label, found, "")
+    automatic = policy.gate_against_champion and champion.target_alias == CHAMPION
+    if not (listed or automatic):
+        return None
+    fix = f"Run `boucle gate {version}` (against champion v{champion.version}) and pass it."
+    return _item("champion_gate", label, _fresh_gate(evidence, champion, champion.version), fix)
+
+
+def _fresh_gate(evidence: Evidence, champion: ChampionView, holder: int) -> Found:
+    event = champion_gate_event(evidence, holder)
+    if event is None:
+        return False, f"no gate_evaluated of v{evidence.ref.version} against champion v{holder}"
+    if champion.changed_at is not None and event.index < champion.changed_at:
+        return (
+            False,
+            f"the gate against v{holder} ({_event_at(event)}) predates the last change of the "
+            f"champion (#{champion.changed_at})",
+        )
+    if not event.payload.get("passed"):
+        checks = event.payload.get("checks") or []
+        failed = [str(c.get("name")) for c in checks if isinstance(c, dict) and not c.get("passed")]
+        return False, f"failed against v{holder} ({_event_at(event)}): {', '.join(failed)}"
+    return True, f"passed against champion v{holder} ({_event_at(event)})"
 
 
 def _onnx_parity(config: BoucleConfig, now: Classification | None, evidence: Evidence) -> Found:

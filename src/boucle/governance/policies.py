@@ -1,14 +1,18 @@
 """What each risk class must show before a version becomes champion: shipped defaults + overrides.
 
 A :class:`Policy` lists the mandatory evidence and configuration items (``require``), the roles
-that must each approve (``approvals``, by distinct people) and the minimum retention of logs
-and ledger. The defaults below follow the AI Act obligations of each class; a ``policies.yaml``
-next to boucle.yaml (or ``governance.policies``) replaces any field of any class::
+that must each approve (``approvals``, by distinct people), the minimum and default retention
+of prediction logs and ledger, and whether a version replacing a champion must first beat it
+in ``boucle gate``. The defaults below follow the AI Act obligations of each class; a
+``policies.yaml`` next to boucle.yaml (or ``governance.policies``) replaces any field of any
+class::
 
     high:
       require: [classified, data_gate, explanation, fairness_gate, robustness, champion_gate,
                 human_oversight, monitoring_plan]
       approvals: [risk-officer, model-owner, compliance]
+    minimal:
+      retention_days: 30
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "effective_policy",
     "load_policies",
     "parse_policies",
+    "retention_setting",
 ]
 
 ItemName = Literal[
@@ -72,6 +77,18 @@ class Policy(Section):
     promotion_allowed: bool = Field(
         default=True, description="False: no version may ever be promoted (Art. 5 practices)."
     )
+    retention_days: int = Field(
+        default=183,
+        ge=1,
+        description="Days prediction logs are kept when boucle.yaml sets no "
+        "governance.retention_days (`boucle gc` never goes below min_retention_days either).",
+    )
+    gate_against_champion: bool = Field(
+        default=True,
+        description="A version replacing an existing champion must pass `boucle gate` against "
+        "that champion (item champion_gate, added automatically); false: only when `require` "
+        "lists champion_gate.",
+    )
 
 
 class PolicyOverride(Section):
@@ -84,6 +101,10 @@ class PolicyOverride(Section):
     )
     promotion_allowed: bool | None = Field(
         default=None, description="Replaces `promotion_allowed`."
+    )
+    retention_days: int | None = Field(default=None, ge=1, description="Replaces `retention_days`.")
+    gate_against_champion: bool | None = Field(
+        default=None, description="Replaces `gate_against_champion`."
     )
 
 
@@ -119,11 +140,15 @@ DEFAULT_POLICIES: dict[RiskClass, Policy] = {
         ],
         approvals=["risk-officer", "model-owner"],
         min_retention_days=183,  # "at least six months": Art. 19(1) and 26(6)
+        retention_days=183,
     ),
+    # No retention duty outside high-risk: three months keep a quarter of drift and feedback.
     "limited": Policy(
-        require=["classified", "data_gate", "transparency_notice"], approvals=["model-owner"]
+        require=["classified", "data_gate", "transparency_notice"],
+        approvals=["model-owner"],
+        retention_days=90,
     ),
-    "minimal": Policy(require=["classified", "data_gate"]),
+    "minimal": Policy(require=["classified", "data_gate"], retention_days=90),
 }
 
 
@@ -166,7 +191,8 @@ def parse_policies(text: str, *, source: Path) -> PolicySet:
         raise ConfigError(
             f"invalid policies file '{source}':\n  " + "\n  ".join(_problems(exc)),
             hint="\nClasses: prohibited, high, limited, minimal; keys: require, approvals, "
-            f"min_retention_days, promotion_allowed; items: {', '.join(ITEMS)}.",
+            "min_retention_days, promotion_allowed, retention_days, gate_against_champion; "
+            f"items: {', '.join(ITEMS)}.",
         ) from None
     policies = dict(DEFAULT_POLICIES)
     for risk_class in policies:
@@ -223,3 +249,15 @@ def effective_policy(config: BoucleConfig, policies: PolicySet, risk_class: Risk
     if required is None or not policy.promotion_allowed:
         return policy
     return policy.model_copy(update={"approvals": list(required)})
+
+
+def retention_setting(config: BoucleConfig, policy: Policy) -> tuple[int, str]:
+    """The retention asked for and where it comes from, before the legal minimum is applied.
+
+    ``governance.retention_days`` when boucle.yaml (or the environment) sets it, else the
+    policy's ``retention_days`` (183 days for high-risk, 90 for limited and minimal).
+    """
+    governance = config.governance
+    if "retention_days" in governance.model_fields_set:
+        return governance.retention_days, "governance.retention_days"
+    return policy.retention_days, "policy retention_days"

@@ -1,34 +1,57 @@
-"""Promotion to champion: check the risk class's policy, then move the alias or refuse.
+"""Promotion: check the risk class's policy against the current champion, then move the alias.
 
 ``evaluate_promotion`` is pure reading (ledger + config); ``promote_version`` resolves the
-version in the registry, evaluates, and either sets the ``champion`` alias (ledger events
-``alias_set`` and ``model_promoted``) or writes ``promotion_refused`` and raises
-:class:`PromotionRefusedError` listing what is missing.
+version in the registry and, under the model's promotion lock
+(:mod:`boucle.governance.promotion_lock`), reads the current champion, evaluates the
+checklist and either moves the alias (ledger events ``alias_set`` and ``model_promoted``) or
+writes ``promotion_refused`` and raises :class:`PromotionRefusedError` listing what is missing.
+
+``force=True`` with a ``reason`` promotes despite missing items, except two that nothing
+lifts (:func:`unforceable`): ``prohibited`` (Art. 5) and the approvals a high-risk policy
+requires. The skipped items, the reason and the actor are recorded in ``model_promoted``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from boucle.errors import ConfigError
 from boucle.governance.approvals import approvals_of, assess_approvals
-from boucle.governance.checklist import ChecklistItem, build_checklist
+from boucle.governance.checklist import (
+    ChampionView,
+    ChecklistItem,
+    build_checklist,
+    champion_gate_event,
+)
 from boucle.governance.classify import Classification, classify_use_case, risk_label
-from boucle.governance.errors import PromotionRefusedError
+from boucle.governance.errors import GovernanceError, PromotionRefusedError
 from boucle.governance.evidence import Evidence, VersionRef, collect_evidence
+from boucle.governance.history import CHAMPION, alias_state, gate_summary
 from boucle.governance.policies import PolicySet, effective_policy, load_policies
+from boucle.governance.promotion_lock import DEFAULT_LOCK_TIMEOUT, promotion_lock
 
 if TYPE_CHECKING:
     from boucle.config import BoucleConfig
     from boucle.config.governance import RiskClass
     from boucle.ledger import Ledger
 
-__all__ = ["PromotionCheck", "check_promotion", "evaluate_promotion", "promote_version"]
+__all__ = [
+    "PromotionCheck",
+    "check_alias_name",
+    "check_promotion",
+    "evaluate_promotion",
+    "promote_version",
+    "unforceable",
+]
+
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,254}$")
 
 
 @dataclass(frozen=True)
 class PromotionCheck:
-    """The checklist of one version against its risk class's policy."""
+    """The checklist of one version against its risk class's policy, and what was done."""
 
     ref: VersionRef
     risk_class: RiskClass
@@ -39,6 +62,18 @@ class PromotionCheck:
     promoted: bool = False
     previous_champion: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    alias: str = CHAMPION
+    """The alias moved (``--to``)."""
+    previous: int | None = None
+    """The version that held ``alias`` before (equals ``previous_champion`` for champion)."""
+    forced: bool = False
+    reason: str | None = None
+    overridden: tuple[str, ...] = ()
+    """Missing items a forced promotion skipped."""
+    gate: dict[str, Any] | None = None
+    """The gate decision the champion gate rests on (numbers), if any."""
+    event_index: int | None = None
+    """Ledger index of ``model_promoted`` (or ``promotion_refused``)."""
 
     @property
     def ok(self) -> bool:
@@ -60,6 +95,7 @@ class PromotionCheck:
         return {
             "model": self.ref.model,
             "version": self.ref.version,
+            "alias": self.alias,
             "lineage_id": self.ref.lineage_id,
             "risk_class": self.risk_class,
             "triggers": [t.to_dict() for t in self.classification.triggers]
@@ -71,19 +107,53 @@ class PromotionCheck:
             "ok": self.ok,
             "promoted": self.promoted,
             "previous_champion": self.previous_champion,
+            "previous": self.previous,
+            "forced": self.forced,
+            "reason": self.reason,
+            "overridden": list(self.overridden),
+            "not_forceable": unforceable(self),
             "missing": self.missing,
             "items": [item.to_dict() for item in self.items],
+            "gate": self.gate,
+            "event_index": self.event_index,
             "notes": list(self.notes),
         }
 
 
+def unforceable(check: PromotionCheck) -> list[str]:
+    """Missing items ``--force`` cannot skip: ``prohibited``; approvals under high-risk policy."""
+    high = check.risk_class in ("high", "prohibited")
+    return [
+        name
+        for name in check.missing
+        if name == "prohibited" or (high and name.startswith("approval:"))
+    ]
+
+
+def check_alias_name(alias: str) -> str:
+    """Return ``alias`` if MLflow accepts it as an alias name; ConfigError otherwise."""
+    if not _ALIAS.match(alias) or alias.lower() == "latest" or re.match(r"^v\d+$", alias):
+        raise ConfigError(
+            f"--to '{alias}' is not an alias name.",
+            hint="Use letters, digits, '_' and '-', starting with a letter (e.g. champion, "
+            "staging); 'latest' and v<number> are reserved by the registry.",
+        )
+    return alias
+
+
 def evaluate_promotion(
-    config: BoucleConfig, ledger: Ledger, ref: VersionRef, policies: PolicySet | None = None
+    config: BoucleConfig,
+    ledger: Ledger,
+    ref: VersionRef,
+    policies: PolicySet | None = None,
+    *,
+    champion: ChampionView | None = None,
 ) -> PromotionCheck:
     """Evaluate the checklist of ``ref`` (nothing is written).
 
     The risk class is that of the current ``use_case:``; without one the high-risk policy
-    applies (and the ``classified`` item says why).
+    applies (and the ``classified`` item says why). ``champion`` (the champion now, from the
+    registry) makes the champion gate judge the gate decision against it.
     """
     policies = policies or load_policies(config)
     classification = classify_use_case(config.use_case) if config.use_case else None
@@ -94,9 +164,18 @@ def evaluate_promotion(
         approvals_of(ledger, ref.model, ref.version), policy.approvals, config.governance, evidence
     )
     items = build_checklist(
-        config=config, policy=policy, classification=classification, evidence=evidence, roles=roles
+        config=config,
+        policy=policy,
+        classification=classification,
+        evidence=evidence,
+        roles=roles,
+        champion=champion,
     )
     notes = () if classification else ("no use_case: the high-risk policy applies",)
+    if champion is not None and champion.version not in (None, ref.version):
+        gate = champion_gate_event(evidence, champion.version)
+    else:
+        gate = evidence.latest("gate_evaluated")
     return PromotionCheck(
         ref=ref,
         risk_class=risk_class,
@@ -105,81 +184,165 @@ def evaluate_promotion(
         evidence=evidence,
         items=tuple(items),
         notes=notes,
+        alias=champion.target_alias if champion else CHAMPION,
+        gate=gate_summary(gate),
     )
 
 
-def check_promotion(config: BoucleConfig, version: str) -> PromotionCheck:
-    """The checklist of a version (number or alias) of the project's model; nothing is written."""
+def _champion_view(ledger: Ledger, aliases: dict[str, str], model: str, alias: str) -> ChampionView:
+    current = aliases.get(CHAMPION)
+    return ChampionView(
+        version=int(current) if current is not None else None,
+        changed_at=alias_state(ledger, model, CHAMPION).changed_at,
+        target_alias=alias,
+    )
+
+
+def check_promotion(config: BoucleConfig, version: str, *, to: str = CHAMPION) -> PromotionCheck:
+    """The checklist of a version (number or alias) against the current champion; read-only."""
     from boucle.governance.evidence import resolve_version_ref
     from boucle.ledger import Ledger
+    from boucle.registry import get_aliases
 
+    alias = check_alias_name(to)
     policies = load_policies(config)  # a bad policies.yaml fails before MLflow is touched
     ref = resolve_version_ref(config, version)
+    aliases = get_aliases(config.stores.tracking or "", ref.model)
     with Ledger(config.stores.ledger or "") as ledger:
-        return evaluate_promotion(config, ledger, ref, policies)
+        champion = _champion_view(ledger, aliases, ref.model, alias)
+        return _with_holders(
+            evaluate_promotion(config, ledger, ref, policies, champion=champion), aliases
+        )
 
 
-def promote_version(config: BoucleConfig, version: str, *, dry_run: bool = False) -> PromotionCheck:
-    """Promote a version to champion if its policy is met; otherwise refuse.
+def _with_holders(check: PromotionCheck, aliases: dict[str, str]) -> PromotionCheck:
+    def number(alias: str) -> int | None:
+        value = aliases.get(alias)
+        return int(value) if value is not None else None
+
+    return replace(check, previous_champion=number(CHAMPION), previous=number(check.alias))
+
+
+def promote_version(
+    config: BoucleConfig,
+    version: str = "challenger",
+    *,
+    dry_run: bool = False,
+    to: str = CHAMPION,
+    force: bool = False,
+    reason: str | None = None,
+    actor: str | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> PromotionCheck:
+    """Point alias ``to`` (default ``champion``) at a version if its policy is met.
 
     A refusal appends ``promotion_refused`` (unless ``dry_run``) and raises
-    :class:`PromotionRefusedError` carrying the checklist. A promotion points the
-    ``champion`` alias at the version and appends ``alias_set`` and ``model_promoted``.
-    With ``dry_run`` nothing is written and a passing check is returned unpromoted.
+    :class:`PromotionRefusedError` carrying the checklist. A promotion moves the alias and
+    appends ``alias_set`` and ``model_promoted`` (``actor`` defaults to ``user@host``).
+    ``force`` (needs ``reason``) skips missing items except :func:`unforceable` ones. With
+    ``dry_run`` nothing is written and a passing check is returned unpromoted. The
+    check-and-move runs under the model's promotion lock, waiting at most ``lock_timeout``.
     """
     from boucle.governance.evidence import resolve_version_ref
     from boucle.ledger import Ledger
-    from boucle.registry import CHAMPION, get_aliases, set_alias
+    from boucle.ledger.ledger import default_actor
+    from boucle.registry import get_aliases, set_alias
+    from boucle.runner.context import new_run_id
 
+    reason = (reason or "").strip() or None
+    if force and reason is None:
+        raise GovernanceError(
+            "--force needs a reason: it is recorded in the ledger with the items it skips.",
+            hint="Add --reason 'why this version must go out without them'.",
+        )
+    alias = check_alias_name(to)
+    who = actor or default_actor()
     policies = load_policies(config)
     ref = resolve_version_ref(config, version)
     tracking = config.stores.tracking or ""
-    with Ledger(config.stores.ledger or "") as ledger:
-        check = evaluate_promotion(config, ledger, ref, policies)
-        if not check.ok:
+    url = config.stores.ledger or ""
+    with Ledger(url) as ledger, promotion_lock(url, ref.model, timeout=lock_timeout):
+        aliases = get_aliases(tracking, ref.model)
+        champion = _champion_view(ledger, aliases, ref.model, alias)
+        check = evaluate_promotion(config, ledger, ref, policies, champion=champion)
+        check = _with_holders(replace(check, reason=reason), aliases)
+        blocked = unforceable(check)
+        if not check.ok and (not force or blocked):
             if not dry_run:
-                details = {item.name: item.detail for item in check.items if not item.passed}
-                ledger.append(
+                event = ledger.append(
                     "promotion_refused",
-                    {
-                        "model": ref.model,
-                        "version": ref.version,
-                        "missing": check.missing,
-                        "details": details,
-                        "risk_class": check.risk_class,
-                        "evidence_hash": check.evidence.hash,
-                    },
+                    _refusal(check, force, blocked, who),
+                    run_id=new_run_id(),
                     lineage_id=ref.lineage_id,
+                    actor=actor,
                 )
-            raise PromotionRefusedError(check, dry_run=dry_run, hint=_refusal_hint(check, dry_run))
-        current = get_aliases(tracking, ref.model).get(CHAMPION)
-        previous = int(current) if current is not None else None
+                check = replace(check, event_index=event.index)
+            raise PromotionRefusedError(
+                check, dry_run=dry_run, hint=_refusal_hint(check, dry_run, force, blocked)
+            )
+        if force and not check.ok:
+            check = replace(check, forced=True, overridden=tuple(check.missing))
         if dry_run:
-            return _with(check, previous_champion=previous)
-        set_alias(tracking, ref.model, CHAMPION, str(ref.version))
-        alias = {"model": ref.model, "alias": CHAMPION, "version": str(ref.version)}
-        ledger.append("alias_set", alias, lineage_id=ref.lineage_id)
-        ledger.append(
+            return check
+        set_alias(tracking, ref.model, alias, str(ref.version))
+        promotion = new_run_id()  # links alias_set to its model_promoted in the history
+        moved = {"model": ref.model, "alias": alias, "version": str(ref.version)}
+        ledger.append("alias_set", moved, run_id=promotion, lineage_id=ref.lineage_id, actor=actor)
+        event = ledger.append(
             "model_promoted",
-            {
-                "model": ref.model,
-                "version": ref.version,
-                "previous_champion": previous,
-                "risk_class": check.risk_class,
-                "evidence_hash": check.evidence.hash,
-            },
+            _promoted(check, who),
+            run_id=promotion,
             lineage_id=ref.lineage_id,
+            actor=actor,
         )
-    return _with(check, promoted=True, previous_champion=previous)
+    return replace(check, promoted=True, event_index=event.index)
 
 
-def _with(check: PromotionCheck, **changes: Any) -> PromotionCheck:
-    from dataclasses import replace
+def _promoted(check: PromotionCheck, who: str) -> dict[str, Any]:
+    previous_champion = check.previous if check.alias == CHAMPION else check.previous_champion
+    return {
+        "model": check.ref.model,
+        "version": check.ref.version,
+        "previous_champion": previous_champion,
+        "alias": check.alias,
+        "previous": check.previous,
+        "risk_class": check.risk_class,
+        "evidence_hash": check.evidence.hash,
+        "forced": check.forced,
+        "reason": check.reason,
+        "overridden": list(check.overridden),
+        "actor": who,
+        "gate": check.gate,
+    }
 
-    return replace(check, **changes)
+
+def _refusal(check: PromotionCheck, force: bool, blocked: list[str], who: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "model": check.ref.model,
+        "version": check.ref.version,
+        "missing": check.missing,
+        "details": {item.name: item.detail for item in check.items if not item.passed},
+        "risk_class": check.risk_class,
+        "evidence_hash": check.evidence.hash,
+        "alias": check.alias,
+        "actor": who,
+        "forced": force,
+        "reason": check.reason,
+    }
+    if force:
+        payload["not_forceable"] = blocked
+    return payload
 
 
-def _refusal_hint(check: PromotionCheck, dry_run: bool) -> str:
-    fixes = [f"\n  - {item.name}: {item.fix}" for item in check.items if not item.passed]
+def _refusal_hint(check: PromotionCheck, dry_run: bool, force: bool, blocked: list[str]) -> str:
     done = "" if dry_run else " (recorded as promotion_refused in the ledger)"
-    return f"Get the missing items{done}:" + "".join(fixes)
+    if force:
+        wanted = [item for item in check.items if item.name in blocked]
+        head = (
+            f"--force cannot skip {', '.join(blocked)}: no override lifts an Art. 5 "
+            f"prohibition, and a high-risk version needs its approvals{done}. Get them:"
+        )
+    else:
+        wanted = [item for item in check.items if not item.passed]
+        head = f"Get the missing items{done}:"
+    return head + "".join(f"\n  - {item.name}: {item.fix}" for item in wanted)
