@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from testkit import free_port
 
 __all__ = ["MailBox", "RecordingServer", "free_port", "start_server"]
 
@@ -54,13 +55,6 @@ def start_server(recorder_box: list[RecordingServer]) -> RecordingServer:
     recorder_box.append(recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return recorder
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on (bound then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

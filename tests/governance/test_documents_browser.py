@@ -16,19 +16,9 @@ from boucle import api
 from boucle.config import load_config
 from boucle.governance import classify_project
 from boucle.governance.documents import ANNEX_IV_ITEMS, generate_annex_iv, generate_model_card
+from testkit import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CARD_SECTIONS = [
     "Overview",
     "Intended use",

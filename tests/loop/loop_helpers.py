@@ -22,8 +22,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pandas as pd
+
+from testkit import free_port, wait_for
 
 TARGET = "income"
 POSITIVE = ">50K"
@@ -99,27 +100,6 @@ def boucle(*args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedPro
         timeout=timeout,
         check=False,
     )
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], Any], *, timeout_s: float = 120.0, what: str = "") -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.1)
 
 
 class Served:

@@ -13,8 +13,8 @@ from boucle.monitor import ReferenceProfile
 from boucle.monitor.html_report import drift_timeline, render_monitor_report
 from boucle.monitor.operations import OpsLine, OpsReport
 from boucle.reports import write_report
+from testkit import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
 FEATURES = ["age", "hours-per-week", "education", "sex"]
 
 
@@ -80,17 +80,7 @@ def test_the_report_renders_offline_in_chromium(
     messages: list[str] = []
     requests: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("console", lambda message: messages.append(message.text))

@@ -14,18 +14,8 @@ import pandas as pd
 from boucle.data.pii import detect_pii
 from boucle.data.profile import TableProfile, render_profile
 from boucle.reports import write_report
+from testkit import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HEADINGS = [
     "Overview",
     "Columns",
