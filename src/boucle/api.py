@@ -83,12 +83,15 @@ def loop_steps(config: BoucleConfig) -> tuple[Step, ...]:
     """The steps ``boucle run`` executes for ``config``, in order.
 
     The evidence steps (explain, fairness, robustness) run after evaluate and before
-    register; fairness applies to classification only.
+    register; fairness applies to classification only. ``mitigate`` (fairness.mitigation)
+    follows register; ``skew`` follows export (and only records a skip without export).
     """
     from boucle.runner.evidence_steps import EXPLAIN_STEP, FAIRNESS_STEP, ROBUSTNESS_STEP
     from boucle.runner.export_step import EXPORT_STEP
+    from boucle.runner.mitigation_step import MITIGATE_STEP
     from boucle.runner.monitor_step import REFERENCE_STEP
     from boucle.runner.quality_step import QUALITY_STEP
+    from boucle.runner.skew_step import SKEW_SKIPPED_STEP, SKEW_STEP
     from boucle.runner.steps import FOUNDATION_STEPS
 
     quality = (QUALITY_STEP,) if config.quality.enabled else ()
@@ -99,8 +102,15 @@ def loop_steps(config: BoucleConfig) -> tuple[Step, ...]:
     )
     at = [step.name for step in FOUNDATION_STEPS].index("evaluate") + 1
     foundation = (*FOUNDATION_STEPS[:at], *evidence, *FOUNDATION_STEPS[at:])
-    export = (EXPORT_STEP,) if config.export.enabled else ()
-    return (*quality, *foundation, *export, REFERENCE_STEP)
+    # The fair challenger is registered after the model itself, so it never takes an alias
+    # the loop's own version should get (challenger, or champion of a new model).
+    mitigate = (
+        (MITIGATE_STEP,)
+        if FAIRNESS_STEP in evidence and config.fairness.mitigation == "threshold_optimizer"
+        else ()
+    )
+    export = (EXPORT_STEP, SKEW_STEP) if config.export.enabled else (SKEW_SKIPPED_STEP,)
+    return (*quality, *foundation, *mitigate, *export, REFERENCE_STEP)
 
 
 def runs(config: ConfigLike = "boucle.yaml") -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
 STEPS = (
     "snapshot", "validate", "profile", "split", "train", "evaluate", "explain", "fairness",
-    "robustness", "register", "export", "reference",
+    "robustness", "register", "export", "skew", "reference",
 )  # fmt: skip
 
 
@@ -83,7 +83,8 @@ def test_run_cache_reproduce_and_audit(
     assert rows[-1]["steps"] == {
         "snapshot": "cached", "validate": "cached", "profile": "cached", "split": "cached",
         "train": "done", "evaluate": "done", "explain": "done", "fairness": "done",
-        "robustness": "done", "register": "done", "export": "done", "reference": "cached",
+        "robustness": "done", "register": "done", "export": "done", "skew": "done",
+        "reference": "cached",
     }  # fmt: skip
     assert [r["model_version"] for r in rows] == ["1", "1", "2"]
     assert rows[0]["lineage_id"] == rows[1]["lineage_id"] != rows[2]["lineage_id"]

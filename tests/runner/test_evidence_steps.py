@@ -50,7 +50,11 @@ def _config(tmp_path: Path, german_path: Path, extra: str = "", ledger: str = ""
 
 
 def _before_register(config: BoucleConfig) -> list[Step]:
-    return [s for s in loop_steps(config) if s.name not in ("register", "export", "reference")]
+    return [
+        s
+        for s in loop_steps(config)
+        if s.name not in ("register", "mitigate", "export", "skew", "reference")
+    ]
 
 
 def _events(config: BoucleConfig, run_id: str) -> dict[str, dict[str, object]]:
@@ -117,7 +121,8 @@ from boucle.api import loop_steps
 from boucle.config import load_config
 from boucle.runner.session import run_steps
 config = load_config({str(tmp_path / "boucle.yaml")!r}, env={{}})
-steps = [s for s in loop_steps(config) if s.name not in ("register", "export", "reference")]
+after = ("register", "mitigate", "export", "skew", "reference")
+steps = [s for s in loop_steps(config) if s.name not in after]
 outcome = run_steps(config, steps)
 print(sorted({{r.status for r in outcome.steps.values()}}))
 print(sorted(m for m in ("shap", "fairlearn", "sklearn") if m in sys.modules))

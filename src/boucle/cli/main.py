@@ -61,7 +61,7 @@ def quickstart(
 
 _STEPS = (
     "quality", "snapshot", "validate", "profile", "split", "train", "evaluate", "explain",
-    "fairness", "robustness", "register", "export", "reference",
+    "fairness", "robustness", "register", "mitigate", "export", "skew", "reference",
 )  # fmt: skip
 
 

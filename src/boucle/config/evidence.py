@@ -14,10 +14,20 @@ from pydantic import Field
 
 from boucle.config.base import Section
 
-__all__ = ["ExplainConfig", "ExplainMethod", "FairnessConfig", "OnFail", "RobustnessConfig"]
+__all__ = [
+    "ExplainConfig",
+    "ExplainMethod",
+    "FairnessConfig",
+    "Mitigation",
+    "MitigationConstraint",
+    "OnFail",
+    "RobustnessConfig",
+]
 
 ExplainMethod = Literal["auto", "tree", "linear", "kernel"]
 OnFail = Literal["warn", "error"]
+Mitigation = Literal["none", "threshold_optimizer"]
+MitigationConstraint = Literal["demographic_parity", "equalized_odds"]
 
 
 class ExplainConfig(Section):
@@ -95,6 +105,22 @@ class FairnessConfig(Section):
     )
     on_fail: OnFail = Field(
         default="warn", description="warn: record the failure; error: stop the run."
+    )
+    mitigation: Mitigation = Field(
+        default="none",
+        description="none: no mitigation; threshold_optimizer: the mitigate step fits "
+        "fairlearn's ThresholdOptimizer on the trained model and registers the result as a "
+        "separate version (alias challenger-fair, never champion automatically).",
+    )
+    mitigation_constraint: MitigationConstraint = Field(
+        default="demographic_parity",
+        description="The parity the ThresholdOptimizer enforces: demographic_parity (equal "
+        "selection rates) or equalized_odds (equal true and false positive rates).",
+    )
+    mitigation_sensitive: str | None = Field(
+        default=None,
+        description="The sensitive column the per-group thresholds are learned for; null: "
+        "the first data.sensitive column that is a feature.",
     )
 
 

@@ -310,6 +310,11 @@ _CHECKS: dict[ItemName, tuple[str, Callable[..., Found], str]] = {
         _onnx_parity,
         "Run `boucle export VERSION` (fix export.tolerance if parity fails).",
     ),
+    "serving_skew": (
+        "no train/serve skew (ONNX parity, serving schema = training schema)",
+        _passed_event("skew_checked", "lineage"),
+        "Run `boucle run` with export: enabled (its skew step) and fix what it names.",
+    ),
     "human_oversight": (
         "human oversight described (Art. 14)",
         _use_case_text("human_oversight"),

@@ -40,10 +40,11 @@ EVIDENCE_KINDS = (
     "explained",
     "fairness_checked",
     "robustness_checked",
+    "skew_checked",
     "gate_evaluated",
     "model_exported",
 )
-_LINEAGE_KINDS = ("explained", "fairness_checked", "robustness_checked")
+_LINEAGE_KINDS = ("explained", "fairness_checked", "robustness_checked", "skew_checked")
 
 
 @dataclass(frozen=True)

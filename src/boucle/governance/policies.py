@@ -53,6 +53,7 @@ ItemName = Literal[
     "robustness",
     "champion_gate",
     "onnx_parity",
+    "serving_skew",
     "human_oversight",
     "transparency_notice",
     "monitoring_plan",

@@ -1,0 +1,220 @@
+"""The ``mitigate`` step (``fairness.mitigation: threshold_optimizer``): a fair challenger.
+
+After ``register``, fits fairlearn's ThresholdOptimizer on the training split (prefit, on the
+trained pipeline), measures fairness, accuracy and ROC AUC before and after on the held-out
+split, and registers the mitigated model as a *separate* MLflow version of the same model,
+tagged ``boucle.mitigation=threshold_optimizer`` and aliased ``challenger-fair``: it never
+takes ``champion`` or ``challenger`` by itself. The model is stored with skops (the learned
+thresholds are plain JSON in :class:`~boucle.evaluate.fairness_mitigation.
+GroupThresholdClassifier`; fairlearn's own object cannot be stored by skops). No ONNX export.
+Writes ``fairness_mitigated`` {constraint, before, after, version} under the lineage id.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from boucle.errors import ConfigError
+from boucle.hashing import canonical_json
+from boucle.runner.graph import Manifest, Step
+from boucle.runner.steps import load_model, load_split_frames
+
+if TYPE_CHECKING:
+    from boucle.runner.context import RunContext
+
+__all__ = ["CHALLENGER_FAIR", "MITIGATE_STEP", "mitigate"]
+
+#: The alias of the mitigated version.
+CHALLENGER_FAIR = "challenger-fair"
+
+
+def mitigate(
+    ctx: RunContext,
+    validate: Manifest,
+    split: Manifest,
+    train: Manifest,
+    fairness: Manifest,
+    register: Manifest,
+) -> Manifest:
+    """Fit the ThresholdOptimizer, compare before/after, register the fair challenger."""
+    import skops.io
+
+    from boucle.evaluate.fairness_mitigation import fit_threshold_optimizer
+
+    cfg = ctx.config.fairness
+    if fairness.get("skipped"):
+        return {"skipped": f"fairness was skipped: {fairness['skipped']}", "artifacts": []}
+    x_train, y_train, x_test, y_test, encoding = load_split_frames(ctx, validate, split)
+    if encoding.n_classes != 2:
+        return {"skipped": "threshold_optimizer applies to binary targets only", "artifacts": []}
+    sensitive = _sensitive_column(ctx, list(x_train.columns))
+    pipeline = load_model(ctx, train)
+    ctx.progress("mitigate", 0, 1, f"ThresholdOptimizer on '{sensitive}'")
+    result = fit_threshold_optimizer(
+        pipeline, x_train, y_train, sensitive=sensitive, constraint=cfg.mitigation_constraint
+    )
+    base = pipeline.predict_proba(x_test)[:, 1]
+    before = _measure(ctx, x_test, y_test, (base >= 0.5).astype(int), base, encoding)
+    after = _measure(
+        ctx,
+        x_test,
+        y_test,
+        result.model.predict(x_test),
+        result.model.positive_rate(x_test),
+        encoding,
+    )
+    model_bytes = skops.io.dumps(result.model)
+    model_digest = ctx.store.put_bytes(model_bytes)
+    thresholds_digest = ctx.store.put_bytes(canonical_json(result.to_dict()))
+    document = {**result.to_dict(), "before": before, "after": after}
+    version = _register(ctx, register, train, result.model, model_digest, document)
+    ctx.ledger_event(
+        "fairness_mitigated",
+        {
+            "constraint": result.constraint,
+            "before": before,
+            "after": after,
+            "version": int(version),
+        },
+    )
+    return {
+        "constraint": result.constraint,
+        "sensitive": sensitive,
+        "before": before,
+        "after": after,
+        "model_name": register["model_name"],
+        "version": version,
+        "base_version": register["version"],
+        "alias": CHALLENGER_FAIR,
+        "model_digest": model_digest,
+        "thresholds_digest": thresholds_digest,
+        "onnx": "not exported (the per-group thresholds have no ONNX form in boucle yet)",
+        "artifacts": [model_digest, thresholds_digest],
+    }
+
+
+def _sensitive_column(ctx: RunContext, features: list[str]) -> str:
+    configured = ctx.config.fairness.mitigation_sensitive
+    if configured is not None:
+        return configured  # fit_threshold_optimizer names it if it is not a feature
+    for column in ctx.config.data.sensitive:
+        if column in features:
+            return column
+    raise ConfigError(
+        "fairness.mitigation is threshold_optimizer but no data.sensitive column is a feature "
+        f"(data.sensitive: {ctx.config.data.sensitive or 'empty'}).",
+        hint="List a sensitive feature column in data.sensitive, or set "
+        "fairness.mitigation_sensitive.",
+    )
+
+
+def _measure(
+    ctx: RunContext, x_test: Any, y_test: Any, predicted: Any, score: Any, encoding: Any
+) -> dict[str, Any]:
+    """Fairness metrics (as in the fairness step), accuracy and ROC AUC of one prediction."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    from boucle.evaluate.fairness import fairness_report
+    from boucle.runner.evidence_steps import min_group_size
+
+    cfg = ctx.config.fairness
+    sensitive = [c for c in dict.fromkeys(ctx.config.data.sensitive) if c in x_test.columns]
+    report = fairness_report(
+        y_test,
+        np.asarray(predicted),
+        x_test[sensitive],
+        classes=encoding.classes,
+        positive_class=encoding.positive_class,
+        intersections=cfg.intersections,
+        min_group_size=min_group_size(ctx),
+        min_dp_ratio=cfg.min_dp_ratio,
+        max_dp_difference=cfg.max_dp_difference,
+        max_eo_difference=cfg.max_eo_difference,
+        confidence=cfg.confidence,
+    )
+    two_classes = len(set(np.asarray(y_test).tolist())) == 2
+    return {
+        "passed": report.passed,
+        "failures": report.failures,
+        "fairness": report.metrics(),
+        "accuracy": float(accuracy_score(y_test, predicted)),
+        "roc_auc": float(roc_auc_score(y_test, score)) if two_classes else None,
+    }
+
+
+def _register(
+    ctx: RunContext,
+    register: Manifest,
+    train: Manifest,
+    model: Any,
+    model_digest: str,
+    document: dict[str, Any],
+) -> str:
+    """Log the mitigated model to MLflow (skops) as a new version aliased challenger-fair."""
+    import skops.io
+
+    from boucle.registry.mlflow_bridge import mlflow_session, s3_environment
+
+    tracking = ctx.config.stores.tracking or ""
+    name = register["model_name"]
+    tags = {
+        "boucle.run_id": ctx.run_id,
+        "boucle.lineage_id": ctx.lineage_id or "",
+        "boucle.project": ctx.config.project,
+        "boucle.model_digest": model_digest,
+        "boucle.base_model_digest": train["model_digest"],
+        "boucle.base_version": str(register["version"]),
+        "boucle.mitigation": "threshold_optimizer",
+        "boucle.mitigation_constraint": str(document["constraint"]),
+    }
+    trusted = list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+    options = ctx.config.stores.storage_options
+    with mlflow_session(tracking) as mlflow, s3_environment(options or {}):
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=tracking)
+        experiment_id = register["experiment_id"]
+        with mlflow.start_run(
+            experiment_id=experiment_id, run_name=f"{ctx.run_id}-fair", tags=tags
+        ) as run:
+            mlflow.log_params({"base_version": register["version"], **_params(document)})
+            metrics = {
+                f"test_{when}_{key}": float(document[when][key])
+                for when in ("before", "after")
+                for key in ("accuracy", "roc_auc")
+                if document[when][key] is not None
+            }
+            mlflow.log_metrics(metrics)
+            mlflow.log_dict(document, "mitigation.json")
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                serialization_format="skops",
+                skops_trusted_types=trusted,
+            )
+        created = client.create_model_version(
+            name, source=info.model_uri, run_id=run.info.run_id, tags=tags
+        )
+        version = str(created.version)
+        client.set_registered_model_alias(name, CHALLENGER_FAIR, version)
+    ctx.ledger_event("alias_set", {"model": name, "alias": CHALLENGER_FAIR, "version": version})
+    return version
+
+
+def _params(document: dict[str, Any]) -> dict[str, str]:
+    return {"constraint": str(document["constraint"]), "sensitive": str(document["sensitive"])}
+
+
+MITIGATE_STEP = Step(
+    "mitigate",
+    mitigate,
+    config=lambda c: {
+        "fairness": c.section("fairness"),
+        "sensitive": c.data.sensitive,
+        "min_count": c.data.checks.representation.min_count,
+        "tracking": c.stores.tracking,
+        "project": c.project,
+    },
+    code=("evaluate/fairness_mitigation", "evaluate/fairness", "runner/mitigation_step"),
+)
