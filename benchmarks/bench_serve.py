@@ -3,8 +3,12 @@
 The model is LightGBM fitted on Adult (``trials=0``) and exported with ``export_onnx``. Each
 server runs in its own process with uvicorn (one worker, loopback, access log off):
 
-* ``boucle``: validation + A/B (champion 0.9 / challenger 0.1, two copies of the model) +
-  prediction log + metrics, i.e. ``create_app`` + ``run_server`` as shipped;
+* ``boucle``: validation (the training categories enforced) + A/B (champion 0.9 /
+  challenger 0.1, two copies of the model) + prediction log + metrics, i.e. ``create_app`` +
+  ``run_server`` as shipped;
+* ``boucle-serve``: the real ``boucle serve`` command on a project trained by ``boucle run``
+  (same routes), so its resident memory is the whole command's: CLI, configuration, registry
+  lookup (in a child process that exits) and server;
 * ``bare``: the ~25-line app in :func:`bare_app` (no validation, no log, no metrics), with
   the same onnxruntime session options as boucle, so that the ratio measures everything else;
 * ``bare-ort-defaults``: the same app with onnxruntime's default session options;
@@ -20,7 +24,7 @@ latency, errors, time to the first answered prediction, resident memory after th
 the ratio to ``bare``. Goal: boucle/bare >= 0.8 at every concurrency (exit code 1 otherwise).
 
     python benchmarks/bench_serve.py [--duration 10] [--rounds 3] [--connections 8 64]
-                                     [--rows N] [--no-mlflow]
+                                     [--rows N] [--no-mlflow] [--no-cli]
 """
 
 from __future__ import annotations
@@ -61,17 +65,15 @@ def bare_app(model_path: str, *, tuned: bool) -> Any:
     import onnxruntime as ort
     from fastapi import FastAPI
 
-    from boucle.export.runtime import read_input_schema
-
     data = Path(model_path).read_bytes()
     options = ort.SessionOptions()
-    if tuned:  # what boucle.serve.models.open_serving_session sets
+    if tuned:  # what boucle.serve.inputs.open_serving_session sets
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    schema = json.loads(session.get_modelmeta().custom_metadata_map["boucle.inputs"])
     specs = [
-        (s.name, s.column, np.float32 if s.dtype == "float32" else object)
-        for s in read_input_schema(data)
+        (s["name"], s["column"], np.float32 if s["dtype"] == "float32" else object) for s in schema
     ]
     app = FastAPI()
 
@@ -90,9 +92,11 @@ def boucle_app(model_path: str, meta: dict[str, Any], log_dir: str) -> Any:
     from boucle.serve import ServeConfig, ServedModel, create_app
 
     data = Path(model_path).read_bytes()
+    categories = {column: tuple(values) for column, values in meta["categories"].items()}
     models = [
         ServedModel(alias, "adult-lightgbm", version, data, meta["blake3"], "binary",
-                    tuple(meta["classes"]), meta["positive_class"], f"bench-{version}")
+                    tuple(meta["classes"]), meta["positive_class"], f"bench-{version}",
+                    categories)
         for alias, version in (("champion", "1"), ("challenger", "2"))
     ]  # fmt: skip
     routes = [{"alias": "champion", "weight": 0.9}, {"alias": "challenger", "weight": 0.1}]
@@ -155,8 +159,14 @@ def prepare(workdir: Path, rows: int | None) -> None:
         "blake3": exported.blake3,
         "classes": encoding.classes,
         "positive_class": encoding.positive_class,
+        "categories": {
+            column: sorted(X[column].dropna().astype(str).unique())
+            for column in X.columns
+            if X[column].dtype == object or str(X[column].dtype) in {"str", "string"}
+        },
     }
     (workdir / "meta.json").write_text(json.dumps(meta))
+    _train_project(workdir / "project")
     row = json.loads(X.dropna().iloc[:1].to_json(orient="records"))[0]
     (workdir / "row.json").write_text(json.dumps(row))
     (workdir / "mlflow_row.json").write_text(json.dumps({"dataframe_records": [row]}))
@@ -175,6 +185,30 @@ def prepare(workdir: Path, rows: int | None) -> None:
         )
     except Exception as exc:  # the MLflow peer is optional
         (workdir / "mlflow_error.txt").write_text(f"{type(exc).__name__}: {exc}")
+
+
+def _train_project(folder: Path) -> None:
+    """A project on Adult trained by ``boucle run``, served by the ``boucle-serve`` peer."""
+    folder.mkdir()
+    names = ", ".join(f'"{c}"' for c in ADULT_COLUMNS)
+    (folder / "boucle.yaml").write_text(
+        f"""\
+project: adult-bench
+task: classification
+data:
+  source: {DATA / "adult.data"}
+  target: income
+  read: {{header: null, names: [{names}], skipinitialspace: true, na_values: ["?"]}}
+train: {{model: lightgbm, search: {{trials: 0}}}}
+serve:
+  routes: [{{alias: champion, weight: 0.9}}, {{alias: challenger, weight: 0.1}}]
+"""
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "boucle", "run"], cwd=folder, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        (folder / "error.txt").write_text(done.stderr[-2000:])
 
 
 def _free_port() -> int:
@@ -253,13 +287,19 @@ async def _httpx_load(url: str, body: bytes, connections: int, duration: int) ->
             nonlocal errors
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.post(
-                    url, content=body, headers={"Content-Type": "application/json"}
-                )
+                try:
+                    response = await client.post(
+                        url, content=body, headers={"Content-Type": "application/json"}
+                    )
+                except httpx.TransportError:  # refused, reset or timed out: an error
+                    errors += 1
+                    continue
                 latencies.append((time.perf_counter() - started) * 1000)
                 errors += response.status_code != 200
 
         await asyncio.gather(*(worker() for _ in range(connections)))
+    if not latencies:
+        return {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": float(errors)}
     latencies.sort()
     return {
         "rps": len(latencies) / duration,
@@ -344,6 +384,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per server")
     parser.add_argument("--rows", type=int, default=None, help="fit on a sample of Adult")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow peer")
+    parser.add_argument("--no-cli", action="store_true", help="skip the boucle-serve peer")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -406,6 +447,22 @@ def main() -> int:
 
 def _peers(workdir: Path, args: Any) -> list[Peer]:
     peers = []
+    project = workdir / "project"
+    if args.no_cli:
+        print("boucle-serve: skipped (--no-cli)")
+    elif (project / "error.txt").exists():
+        print(f"boucle-serve: skipped, boucle run failed: {(project / 'error.txt').read_text()}")
+    else:
+        port = _free_port()
+        command = [sys.executable, "-m", "boucle", "serve", "-c", str(project / "boucle.yaml")]
+        peers.append(
+            Peer(
+                "boucle-serve",
+                [*command, "--port", str(port)],
+                f"http://127.0.0.1:{port}/predict",
+                workdir / "row.json",
+            )
+        )
     for name in ("boucle", "bare", "bare-ort-defaults"):
         port = _free_port()
         command = [

@@ -3,19 +3,48 @@
 Each alias in ``serve.routes`` (and the shadow) is resolved in the registry; its ONNX file is
 read from the artifact store by the digest the registry recorded (``boucle.onnx_digest``), so
 the bytes are hash-verified twice: by the store on read and by the server before loading.
+The categories seen in training come from the version's reference profile (the ``reference``
+step profiles the training rows), so that the server can refuse a category the model never saw.
+
+The registry is MLflow, whose client takes about 150 MiB of resident memory once imported and
+never gives it back, while a server needs a handful of facts from it (version number, tags).
+So the aliases are resolved in a short-lived child process (``python -m boucle.serving``)
+that writes them as JSON and exits: the serving process never imports MLflow nor pandas, and
+its memory is the app's and the models'. The rest (run manifest, profile, ONNX bytes) is
+read here from the artifact store, which is light.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from boucle.errors import BoucleError, ConfigError
+from boucle import errors
+from boucle.errors import BoucleError, ConfigError, StoreError, TrackingError
 
 if TYPE_CHECKING:
     from boucle.config import BoucleConfig
+    from boucle.registry import ModelVersionInfo
     from boucle.serve import ServeConfig, ServedModel
+    from boucle.store import ArtifactStore
 
-__all__ = ["build_serve_config", "load_served_models"]
+__all__ = [
+    "build_serve_config",
+    "load_served_models",
+    "resolve_versions",
+    "training_categories",
+]
+
+_log = logging.getLogger("boucle.serve")
+#: Longest wait for the registry lookup (MLflow's import alone takes a few seconds).
+RESOLVE_TIMEOUT_S = 300
 
 
 def build_serve_config(config: BoucleConfig) -> ServeConfig:
@@ -43,36 +72,154 @@ def build_serve_config(config: BoucleConfig) -> ServeConfig:
 
 def load_served_models(config: BoucleConfig, serve: ServeConfig) -> list[ServedModel]:
     """The ServedModel of every alias the routes and the shadow name."""
-    from boucle.api import show
-    from boucle.registry import resolve_version
-    from boucle.runner.session import open_store
+    from boucle.runner.session import open_store, run_manifest_path
     from boucle.serve import ServedModel
 
-    aliases = [route.alias for route in serve.routes]
-    if serve.shadow is not None and serve.shadow not in aliases:
-        aliases.append(serve.shadow)
+    aliases = serve.routing().aliases
     store = open_store(config)
+    onnx: dict[str, bytes] = {}  # champion and challenger are often one version: one copy
     models = []
-    for alias in aliases:
-        info = resolve_version(config.stores.tracking or "", config.project, alias)
+    for alias, info in zip(aliases, resolve_versions(config, aliases), strict=True):
         digest = info.tags.get("boucle.onnx_digest")
         if not digest:
             raise BoucleError(
                 f"version {info.version} of '{info.model_name}' ({alias}) has no ONNX export.",
                 hint=f"Run `boucle export {alias}` first.",
             )
-        train = show(info.boucle_run_id, config)["steps"]["train"]["manifest"]
+        run_id = info.boucle_run_id
+        try:
+            manifest = json.loads(store.read_bytes(run_manifest_path(run_id)))
+            train = manifest["steps"]["train"]["manifest"]
+        except (StoreError, KeyError, TypeError, ValueError) as exc:
+            raise StoreError(
+                f"the run '{run_id}' that trained version {info.version} of "
+                f"'{info.model_name}' ({alias}) has no readable manifest in {store.root}: {exc}.",
+                hint="Serve with the stores.root the version was trained with, or re-run "
+                "`boucle run` to register a new version.",
+            ) from exc
+        categories = training_categories(store, manifest)
+        if digest not in onnx:
+            onnx[digest] = store.get_bytes(digest)  # verified against the digest on read
+        if categories is None:
+            _log.warning(
+                "version %s of %r has no reference profile: unseen categories are accepted",
+                info.version,
+                info.model_name,
+            )
         models.append(
             ServedModel(
                 alias=alias,
                 name=info.model_name,
                 version=info.version,
-                onnx_bytes=store.get_bytes(digest),
+                onnx_bytes=onnx[digest],
                 expected_hash=digest,
                 task_kind=train["kind"],
                 classes=tuple(train["classes"]) if train.get("classes") else None,
                 positive_class=train.get("positive_class"),
                 lineage_id=info.tags.get("boucle.lineage_id") or None,
+                categories=categories,
             )
         )
     return models
+
+
+def training_categories(
+    store: ArtifactStore, manifest: dict[str, Any]
+) -> dict[str, tuple[str, ...]] | None:
+    """Per categorical feature, the categories seen in the training rows of a run.
+
+    They are read from the run's reference profile (``steps.reference``), which lists every
+    category of a feature with at most 10,000 of them; a feature with more is left out (any
+    value accepted). ``None`` when the run has no reference profile.
+    """
+    reference = manifest.get("steps", {}).get("reference", {}).get("manifest")
+    if not reference or not reference.get("reference_digest"):
+        return None
+    try:
+        profile = json.loads(store.get_bytes(reference["reference_digest"]))
+        features = profile["features"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(
+            f"the reference profile {reference['reference_digest']} is not readable: {exc}.",
+            hint="Re-run `boucle run` to rebuild it.",
+        ) from exc
+    return {
+        str(entry["name"]): tuple(str(value) for value in entry["seen"])
+        for entry in features
+        if entry.get("kind") == "categorical" and entry.get("seen")
+    }
+
+
+def resolve_versions(config: BoucleConfig, refs: list[str]) -> list[ModelVersionInfo]:
+    """Resolve ``refs`` (aliases or versions) in the registry, in a child process.
+
+    Raises the registry's own error (a :class:`~boucle.errors.TrackingError` naming the
+    unknown alias and the known ones) as if it had been raised here.
+    """
+    from boucle.registry import ModelVersionInfo
+
+    request = {"tracking": config.stores.tracking or "", "model": config.project, "refs": refs}
+    with tempfile.TemporaryDirectory(prefix="boucle-resolve-") as folder:
+        result_path = Path(folder) / "versions.json"
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "boucle.serving", str(result_path)],
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=RESOLVE_TIMEOUT_S,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise TrackingError(
+                f"resolving {', '.join(refs)} in the registry {request['tracking']} failed: {exc}.",
+                hint="Check that the MLflow tracking store is reachable (stores.tracking).",
+            ) from exc
+        if not result_path.is_file():
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise TrackingError(
+                f"resolving {', '.join(refs)} in the registry failed (the lookup process "
+                f"exited with code {done.returncode}: {last}).",
+                hint="Check that the MLflow tracking store is reachable (stores.tracking).",
+            )
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+    if "error" in result:
+        error = result["error"]
+        kind = getattr(errors, str(error["class"]), BoucleError)
+        if (
+            not (isinstance(kind, type) and issubclass(kind, BoucleError))
+            or kind is errors.StepError
+        ):
+            kind = BoucleError
+        raise kind(error["message"], hint=error["hint"])
+    return [
+        ModelVersionInfo(
+            model_name=v["model_name"],
+            version=v["version"],
+            aliases=tuple(v["aliases"]),
+            tags=dict(v["tags"]),
+            mlflow_run_id=v["mlflow_run_id"],
+        )
+        for v in result["versions"]
+    ]
+
+
+def _resolve_in_child(result_path: str) -> None:
+    """The child side of :func:`resolve_versions`: request on stdin, result in a JSON file."""
+    from boucle.registry import resolve_version
+    from boucle.store._local import write_atomic
+
+    request = json.loads(sys.stdin.read())
+    try:
+        versions = [
+            asdict(resolve_version(request["tracking"], request["model"], ref))
+            for ref in request["refs"]
+        ]
+        result: dict[str, Any] = {"versions": versions}
+    except BoucleError as exc:
+        result = {"error": {"class": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
+    write_atomic(os.fspath(result_path), [json.dumps(result).encode("utf-8")])
+
+
+if __name__ == "__main__":
+    _resolve_in_child(sys.argv[1])

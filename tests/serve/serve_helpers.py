@@ -197,3 +197,29 @@ def config(tmp_path: Path | None = None, **fields: Any) -> ServeConfig:
 def blake3_of(data: bytes) -> str:
     """The blake3 hex digest of ``data``."""
     return blake3_hex(data)
+
+
+def train_project(folder: Path, german_path: Path, extra: str = "") -> Path:
+    """Train a German credit project with the real CLI in ``folder``; return its boucle.yaml."""
+    import os
+    import subprocess
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "boucle.yaml"
+    path.write_text(
+        "project: german-serve\ntask: classification\n"
+        f"data: {{source: {german_path}, target: creditability, positive_class: bad}}\n"
+        "train: {model: lightgbm, search: {trials: 0}}\n" + extra
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "boucle", "run"],
+        cwd=folder,
+        env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return path

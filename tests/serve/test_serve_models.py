@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from serve_helpers import Exported, Server, config, status_of, wait_for
 
-from boucle.serve import ServeError
+from boucle.serve import RecordRules, ServeError
 from boucle.serve.models import load_models
 
 Start = Callable[..., Server]
@@ -73,15 +73,15 @@ def test_load_models_checks_hash_schema_and_labels(adult: Exported) -> None:
             adult.served("d", classes=None),
             adult.served("e", expected_hash=adult.onnx.blake3.upper()),  # hex case is ignored
         ],
-        max_rows=10,
+        rules=RecordRules(max_rows=10),
         sticky_key=None,
     )
     assert set(loaded) == {"a", "e"}
-    assert "not an ONNX model" in refused["b"]
+    assert "cannot load the 8 bytes" in refused["b"] and "as an ONNX model" in refused["b"]
     assert "outputs 2 class probabilities but has 1 labels" in refused["c"]
     assert "no class labels" in refused["d"]
     with pytest.raises(ServeError, match="more than one served model"):
-        load_models([good, good], max_rows=10, sticky_key=None)
+        load_models([good, good], rules=RecordRules(max_rows=10), sticky_key=None)
 
 
 def _hash(data: bytes) -> str:

@@ -37,9 +37,8 @@ def test_every_request_lands_in_a_daily_parquet_partition(
         ids[body["request_id"]] = 200
     bad = server.client.post("/predict", json={"age": "x"}).json()
     ids[bad["request_id"]] = 422
-    feedback = server.client.post(
-        "/feedback", json={"request_id": bad["request_id"], "outcome": ">50K"}
-    )
+    last = body["request_id"]
+    feedback = server.client.post("/feedback", json={"request_id": last, "outcome": ">50K"})
     assert feedback.status_code == 202 and feedback.json()["recorded"] is True
     folder = tmp_path / "predlog"
     rows = wait_for(lambda: len(_predictions(folder)) == 26 and _predictions(folder))
@@ -57,7 +56,7 @@ def test_every_request_lands_in_a_daily_parquet_partition(
     assert all(f.name.startswith("part-") and f.suffix == ".parquet" for f in parts)
     assert pq.read_schema(parts[0]).names == list(LOG_FIELDS)
     table = wait_for(lambda: _feedback(folder))
-    assert table == [(bad["request_id"], '">50K"')]
+    assert table == [(last, '">50K"')]
 
 
 def _feedback(folder: Path) -> list[tuple[object, object]]:
@@ -170,3 +169,22 @@ def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path: Path) -> None:
     table = read_prediction_log(tmp_path)
     assert table.num_rows == 250
     assert set(table["request"].to_pylist()) == {'{"a":1}'}
+
+
+def test_columns_keep_nulls_unicode_and_replace_bad_utf8(tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path, max_records=10, max_bytes=10**6, flush_rows=100, flush_seconds=60)
+    log.start()
+    log.record(LogRecord("a", 1.5, "feedback", 202, outcome=b'"\xc3\xa9t\xc3\xa9"'))
+    log.record(
+        LogRecord(
+            "b", 2.0, "prediction", 422, "champion", "champion", "m", "1", None, 3, 0,
+            b"\xff\xfe not utf-8", "r\u00e9ponse \U0001f600", "erreur \u00e0 l'entr\u00e9e",
+        )
+    )  # fmt: skip
+    log.close()
+    rows = {row["request_id"]: row for row in read_prediction_log(tmp_path).to_pylist()}
+    assert rows["a"]["outcome"] == '"été"' and rows["a"]["latency_ms"] is None
+    assert rows["a"]["route"] is None and rows["a"]["n_rows"] == 0
+    assert rows["b"]["request"] == "\ufffd\ufffd not utf-8"
+    assert rows["b"]["response"] == "réponse 😀" and rows["b"]["latency_ms"] == 3.0
+    assert rows["b"]["timestamp"].timestamp() == 2.0 and rows["b"]["status"] == 422

@@ -145,9 +145,12 @@ def monitor_drift(
         raise typer.Exit(3)
 
 
-@app.command("batch")
-def batch(
-    source: Annotated[Path, typer.Option("--input", help="Rows to score: CSV or Parquet.")],
+@app.command("predict")
+def predict(
+    source: Annotated[
+        str,
+        typer.Option("--input", help="Rows to score: a CSV/Parquet file, a folder or a glob."),
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", help="Parquet file to write (default: in the store).")
     ] = None,
@@ -155,18 +158,52 @@ def batch(
     ref: Annotated[str, typer.Option("--model", help="Alias or version to score with.")] = (
         "champion"
     ),
-    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk.")] = 100_000,
+    id_column: Annotated[
+        str | None,
+        typer.Option(help="Column kept as the row id (default: id or *_id, else row number)."),
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk (memory follows it).")] = 100_000,
+    dask: Annotated[
+        bool, typer.Option("--dask", help="Score the partitions on a local Dask cluster.")
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option(help="Dask workers (default: one per core).")
+    ] = None,
 ) -> None:
-    """Score a file with a registered version's ONNX model, in chunks; write Parquet."""
-    from boucle.batch import score_file
+    """Score files of any size with a registered version's ONNX model, in chunks; write Parquet."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from boucle.batch import score_files
     from boucle.config import load_config
 
-    with user_errors():
-        result = score_file(load_config(config), source, output, ref=ref, chunk_rows=chunk_rows)
+    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"))
+    with user_errors(), Progress(*columns, TimeElapsedColumn(), console=error_console()) as bar:
+        task = bar.add_task("rows", total=None)
+        result = score_files(
+            load_config(config),
+            source,
+            output,
+            ref=ref,
+            chunk_rows=chunk_rows,
+            id_column=id_column,
+            dask=dask,
+            workers=workers,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    engine = f"dask, {result.workers} workers" if result.engine == "dask" else "local"
     console().print(
-        f"scored {result.rows} rows with {result.model_name} v{result.version} in "
-        f"{result.seconds:.1f}s → {result.output}"
+        f"scored {result.rows} rows from {result.files} file(s) with {result.model_name} "
+        f"v{result.version} in {result.seconds:.1f}s ({engine}) → {result.output}"
     )
+
+
+app.command("batch", hidden=True, help="Old name of `boucle predict`.")(predict)
 
 
 @app.command("serve")

@@ -1,6 +1,7 @@
 """The FastAPI application: ``create_app(config, models)``.
 
-Endpoints: ``POST /predict`` (:mod:`boucle.serve.predict`), ``POST /feedback``, ``GET
+Endpoints: ``POST /predict`` (:mod:`boucle.serve.predict`), ``POST /feedback``
+(:mod:`boucle.serve.feedback`), ``GET
 /healthz`` (alive), ``GET /readyz`` (503 until a model is loaded), ``GET /metrics``
 (Prometheus), ``GET /docs`` (OpenAPI, with the request schema generated from the served
 model), and the admin endpoints ``POST /admin/reload``, ``GET|PUT /admin/routes`` behind a
@@ -17,7 +18,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -28,7 +29,6 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Route
@@ -37,14 +37,16 @@ from boucle.errors import BoucleError
 from boucle.serve.config import RoutingConfig, ServeConfig, check_aliases
 from boucle.serve.deployment import Deployment
 from boucle.serve.errors import ServeError
+from boucle.serve.feedback import Feedback, FeedbackDesk
+from boucle.serve.memory import release_heap
 from boucle.serve.metrics import CONTENT_TYPE_LATEST, ServeMetrics
 from boucle.serve.models import ServedModel
 from boucle.serve.predict import Predictor
-from boucle.serve.predlog import LogRecord, PredictionLog
+from boucle.serve.predlog import PredictionLog
 from boucle.serve.security import GuardMiddleware, admin_guard
 from boucle.serve.shadow import ShadowScorer
 
-__all__ = ["Feedback", "create_app"]
+__all__ = ["create_app"]
 
 _log = logging.getLogger("boucle.serve")
 _ENDPOINTS = (
@@ -58,15 +60,6 @@ _ENDPOINTS = (
     "/docs",
     "/openapi.json",
 )
-
-
-class Feedback(BaseModel):
-    """The observed outcome of a prediction, for monitoring its performance."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    request_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{32,36}$")]
-    outcome: str | int | float | bool | None
 
 
 def _json(content: Any, status: int = 200) -> Response:
@@ -108,9 +101,16 @@ def create_app(
             on_dropped=metrics.log_dropped.inc,
             on_written=metrics.log_written.inc,
         )
-    empty = Deployment.empty(config.routing(), max_rows=config.max_rows)
+    rules = config.rules()
+    empty = Deployment.empty(config.routing(), rules=rules)
     shadow = ShadowScorer(metrics=metrics, log=log)
-    predictor = Predictor(empty, metrics=metrics, log=log, shadow=shadow)
+    desk = FeedbackDesk(
+        log,
+        metrics=metrics,
+        recent_ids=config.feedback_recent_ids,
+        lookback_days=config.feedback_lookback_days,
+    )
+    predictor = Predictor(empty, metrics=metrics, log=log, shadow=shadow, served=desk.served)
     update_lock = asyncio.Lock()
 
     def install(deployment: Deployment) -> None:
@@ -121,11 +121,12 @@ def create_app(
 
     async def load_initial() -> None:
         deployment = await asyncio.to_thread(
-            Deployment.build, served, config.routing(), max_rows=config.max_rows
+            Deployment.build, served, config.routing(), rules=rules
         )
         async with update_lock:
             if not predictor.deployment.models:  # an admin reload may have come first
                 install(deployment)
+        await asyncio.to_thread(release_heap)  # what loading freed goes back to the OS
         _log.info("serving %s", deployment.describe())
 
     @asynccontextmanager
@@ -163,8 +164,8 @@ def create_app(
         methods=["POST"],
         summary="Score one record or a list of records",
         description="Validated against the model's training schema. Categorical fields accept "
-        "any string unless the registry passed the known categories: the ONNX schema does not "
-        "carry them, and the model treats an unseen category as the pipeline did.",
+        "the categories seen in training (unknown_category: reject, the default) or any string "
+        "(allow: an unseen category is scored as the pipeline did, and counted in /metrics).",
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}}},
     )
     # The route above documents /predict; this plain Starlette route, matched first, serves it:
@@ -174,16 +175,19 @@ def create_app(
         0, Route("/predict", predictor.__call__, methods=["POST"], include_in_schema=False)
     )
 
-    @app.post("/feedback", status_code=202, summary="Record the observed outcome")
+    @app.post(
+        "/feedback",
+        status_code=202,
+        summary="Record the observed outcome of a served prediction",
+        description="202: recorded. 200: the same outcome was already recorded (nothing "
+        "written). 404: no prediction was served with this request_id. 409: a different "
+        "outcome was already recorded (feedback is write-once). 503: the log is off or full.",
+    )
     async def feedback(item: Feedback) -> Response:
         started = time.perf_counter()
-        if log is None:
-            raise HTTPException(503, "The prediction log is off (no log_dir): cannot record.")
-        outcome = orjson.dumps(item.outcome)
-        record = LogRecord(item.request_id, time.time(), "feedback", 202, outcome=outcome)
-        recorded = log.record(record, len(outcome))
-        metrics.observe_request("/feedback", 202, time.perf_counter() - started)
-        return _json({"request_id": item.request_id, "recorded": recorded}, 202)
+        status, body = await desk.record(item)
+        metrics.observe_request("/feedback", status, time.perf_counter() - started)
+        return _json(body, status)
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> Response:
@@ -214,9 +218,7 @@ def create_app(
                 check_aliases(routing, [m.alias for m in fresh], what="reloaded models")
             except ServeError as exc:
                 raise HTTPException(409, f"{exc.message} {exc.hint}") from exc
-            deployment = await asyncio.to_thread(
-                Deployment.build, fresh, routing, max_rows=config.max_rows
-            )
+            deployment = await asyncio.to_thread(Deployment.build, fresh, routing, rules=rules)
             if not deployment.ready:
                 return _json(
                     {
@@ -227,6 +229,7 @@ def create_app(
                     409,
                 )
             install(deployment)
+        await asyncio.to_thread(release_heap)
         return _json({"status": "reloaded", **deployment.describe()})
 
     @app.get("/admin/routes", dependencies=admin, summary="The current routing")

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -22,9 +23,11 @@ from boucle.serve.errors import ServeError
 __all__ = [
     "ADMIN_TOKEN_ENV",
     "WEIGHT_TOLERANCE",
+    "RecordRules",
     "RouteWeight",
     "RoutingConfig",
     "ServeConfig",
+    "UnknownCategoryPolicy",
     "check_aliases",
 ]
 
@@ -35,6 +38,16 @@ WEIGHT_TOLERANCE = 1e-9
 MIB = 1024 * 1024
 
 Alias = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.-]*$")]
+#: What a categorical value unseen in training gets: a 422 (``reject``) or scored (``allow``).
+UnknownCategoryPolicy = Literal["reject", "allow"]
+
+
+@dataclass(frozen=True)
+class RecordRules:
+    """How requests are validated: at most ``max_rows`` records, and the unseen-category policy."""
+
+    max_rows: int
+    unknown_category: UnknownCategoryPolicy = "reject"
 
 
 class RouteWeight(BaseModel):
@@ -104,19 +117,50 @@ class ServeConfig(RoutingConfig):
     prediction log (``None`` turns it off); records wait in a queue of at most
     ``log_queue_size`` records and ``log_queue_bytes`` bytes, and are written every
     ``log_flush_rows`` records or ``log_flush_seconds`` seconds, whichever comes first.
+    ``unknown_category`` says what a categorical value unseen in training gets (``reject``:
+    a 422 naming it; ``allow``: scored, and counted in ``/metrics``). ``POST /feedback``
+    looks a request id up among the last ``feedback_recent_ids`` predictions, then in the
+    prediction log of the last ``feedback_lookback_days`` days.
     """
 
-    admin_token: SecretStr | None = None
-    max_body_bytes: Annotated[int, Field(gt=0)] = 10 * MIB
-    max_rows: Annotated[int, Field(gt=0)] = 10_000
-    allowed_hosts: Annotated[list[str], Field(min_length=1)] = Field(
-        default_factory=lambda: ["127.0.0.1", "localhost"]
+    admin_token: SecretStr | None = Field(
+        None, description=f"Bearer token of /admin/*; default: ${ADMIN_TOKEN_ENV}."
     )
-    log_dir: Path | None = None
-    log_queue_size: Annotated[int, Field(gt=0)] = 100_000
-    log_queue_bytes: Annotated[int, Field(gt=0)] = 256 * MIB
-    log_flush_rows: Annotated[int, Field(gt=0)] = 5_000
-    log_flush_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 2.0
+    max_body_bytes: Annotated[int, Field(gt=0)] = Field(
+        10 * MIB, description="Largest request body; larger is a 413."
+    )
+    max_rows: Annotated[int, Field(gt=0)] = Field(
+        10_000, description="Most records in one /predict request; more is a 413."
+    )
+    allowed_hosts: Annotated[list[str], Field(min_length=1)] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="Accepted Host headers (*, *.example.com patterns); others get a 400.",
+    )
+    unknown_category: UnknownCategoryPolicy = Field(
+        "reject",
+        description="A categorical value unseen in training: reject (422) or allow (scored).",
+    )
+    log_dir: Path | None = Field(
+        None, description="Root of the Parquet prediction log; default stores.root/predictions."
+    )
+    log_queue_size: Annotated[int, Field(gt=0)] = Field(
+        100_000, description="Most log records waiting in memory; beyond, dropped and counted."
+    )
+    log_queue_bytes: Annotated[int, Field(gt=0)] = Field(
+        256 * MIB, description="Most bytes of log records waiting in memory."
+    )
+    log_flush_rows: Annotated[int, Field(gt=0)] = Field(
+        5_000, description="Write the log once this many records wait."
+    )
+    log_flush_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        2.0, description="Write the log at least this often."
+    )
+    feedback_recent_ids: Annotated[int, Field(gt=0)] = Field(
+        10_000, description="Request ids of the last predictions kept in memory for /feedback."
+    )
+    feedback_lookback_days: Annotated[int, Field(ge=0)] = Field(
+        30, description="Days of prediction log searched for older /feedback request ids."
+    )
 
     def resolved_admin_token(self) -> str | None:
         """The admin token from the configuration, else from the environment, else ``None``."""
@@ -127,6 +171,10 @@ class ServeConfig(RoutingConfig):
     def routing(self) -> RoutingConfig:
         """The routing part of this configuration."""
         return RoutingConfig(routes=self.routes, shadow=self.shadow, sticky_key=self.sticky_key)
+
+    def rules(self) -> RecordRules:
+        """How requests are validated: the row limit and the unseen-category policy."""
+        return RecordRules(self.max_rows, self.unknown_category)
 
 
 def check_aliases(routing: RoutingConfig, available: Iterable[str], *, what: str) -> None:

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from boucle.serve.config import RoutingConfig, check_aliases
-from boucle.serve.models import LoadedModel, ServedModel, load_models
+from boucle.serve.config import RecordRules, RoutingConfig, check_aliases
+from boucle.serve.models import LoadedModel, ServedModel, load_models, record_schema
 from boucle.serve.router import Router
-from boucle.serve.schema import RecordSchema
 
 __all__ = ["Deployment"]
 
@@ -27,22 +26,22 @@ class Deployment:
     models: dict[str, LoadedModel]
     refused: dict[str, str]
     router: Router
-    max_rows: int
+    rules: RecordRules
     served: tuple[ServedModel, ...] = field(default=(), repr=False)
 
     @classmethod
     def build(
-        cls, models: Sequence[ServedModel], routing: RoutingConfig, *, max_rows: int
+        cls, models: Sequence[ServedModel], routing: RoutingConfig, *, rules: RecordRules
     ) -> Deployment:
         """Verify and load ``models`` and route over them (refused models are left out)."""
-        loaded, refused = load_models(models, max_rows=max_rows, sticky_key=routing.sticky_key)
+        loaded, refused = load_models(models, rules=rules, sticky_key=routing.sticky_key)
         router = Router(routing, loaded)
-        return cls(loaded, refused, router, max_rows, tuple(models))
+        return cls(loaded, refused, router, rules, tuple(models))
 
     @classmethod
-    def empty(cls, routing: RoutingConfig, *, max_rows: int) -> Deployment:
+    def empty(cls, routing: RoutingConfig, *, rules: RecordRules) -> Deployment:
         """The deployment before any model is loaded: not ready."""
-        return cls({}, {}, Router(routing, (), warn=False), max_rows)
+        return cls({}, {}, Router(routing, (), warn=False), rules)
 
     @property
     def ready(self) -> bool:
@@ -58,10 +57,10 @@ class Deployment:
         models = self.models
         if routing.sticky_key != self.router.sticky_key:
             models = {
-                alias: _with_sticky_key(model, routing.sticky_key, self.max_rows)
+                alias: _with_sticky_key(model, routing.sticky_key, self.rules)
                 for alias, model in models.items()
             }
-        return Deployment(models, self.refused, Router(routing, models), self.max_rows, self.served)
+        return Deployment(models, self.refused, Router(routing, models), self.rules, self.served)
 
     def describe(self) -> dict[str, Any]:
         """The deployment as JSON data, for ``/readyz`` and the admin endpoints."""
@@ -78,6 +77,7 @@ class Deployment:
                     "task_kind": model.served.task_kind,
                     "lineage_id": model.served.lineage_id,
                     "blake3": model.served.expected_hash,
+                    "known_categories": sorted(model.served.categories or {}),
                 }
                 for alias, model in self.models.items()
             },
@@ -85,13 +85,6 @@ class Deployment:
         }
 
 
-def _with_sticky_key(model: LoadedModel, sticky_key: str | None, max_rows: int) -> LoadedModel:
-    served = model.served
-    schema = RecordSchema(
-        model.schema.inputs,
-        title=f"{served.name} v{served.version} record",
-        max_rows=max_rows,
-        extra_key=sticky_key,
-        categories=served.categories,
-    )
-    return LoadedModel(served, model.session, schema)
+def _with_sticky_key(model: LoadedModel, sticky_key: str | None, rules: RecordRules) -> LoadedModel:
+    schema = record_schema(model.served, model.schema.inputs, rules, sticky_key)
+    return LoadedModel(model.served, model.session, schema)

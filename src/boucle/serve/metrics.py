@@ -3,8 +3,9 @@
 Requests by endpoint, route, model version and status; latency per endpoint, route and model
 version; errors by kind; requests in flight; process CPU seconds and resident memory (the
 standard ``process_*`` metrics); the distribution of the predicted positive-class probability
-(classifiers) and counts of predicted labels; shadow outcomes; prediction-log records written
-and dropped. Labelled children are cached, so the hot path pays one dict lookup per metric.
+(classifiers) and counts of predicted labels; categories unseen in training (under
+``unknown_category: allow``); feedback by result; shadow outcomes; prediction-log records
+written and dropped. Labelled children are cached, so the hot path pays one dict lookup per metric.
 
 The probability histogram is our own collector: prometheus_client has no bulk ``observe``, and
 a 10,000-row request would otherwise take 10,000 locked calls; here it is one numpy histogram.
@@ -107,6 +108,18 @@ class ServeMetrics:
         self.log_dropped = Counter(
             "boucle_prediction_log_dropped_total",
             "Prediction-log records dropped (queue full or write failed).",
+            registry=registry,
+        )
+        self.unseen_categories = Counter(
+            "boucle_unseen_categories_total",
+            "Categorical values unseen in training, scored (unknown_category: allow).",
+            ["route", "model_version", "field"],
+            registry=registry,
+        )
+        self.feedback = Counter(
+            "boucle_feedback_total",
+            "Feedback requests by result (recorded, duplicate, conflict, unknown, unavailable).",
+            ["result"],
             registry=registry,
         )
         self.models_loaded = Gauge(

@@ -2,9 +2,10 @@
 
 A :class:`ServedModel` is plain data (the ONNX bytes and the registry's facts about them).
 :func:`load_models` checks each one's bytes against the blake3 digest recorded in the registry
-*before* onnxruntime sees them; a mismatch, an unreadable schema or a session that will not
-open refuses that model (logged, with the reason kept for ``/readyz``) without stopping the
-others. There is no pickle anywhere: models are ONNX bytes and schemas are JSON metadata.
+*before* onnxruntime sees them; a mismatch, a session that will not open or an unreadable
+input schema refuses that model (logged, with the reason kept for ``/readyz``) without
+stopping the others. There is no pickle anywhere: models are ONNX bytes and schemas are JSON
+metadata.
 """
 
 from __future__ import annotations
@@ -14,20 +15,30 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from boucle.errors import BoucleError, ExportError
-from boucle.export.runtime import open_session, read_input_schema
+from boucle.errors import BoucleError
 from boucle.hashing import blake3_hex
+from boucle.serve.config import RecordRules
 from boucle.serve.errors import ServeError
+from boucle.serve.inputs import ModelInput, open_serving_session, read_model_inputs
 from boucle.serve.predlog import LogRecord
 from boucle.serve.schema import RecordSchema
-from boucle.train.targets import TargetKind
 
-__all__ = ["LoadedModel", "Prediction", "ServedModel", "load_models", "open_serving_session"]
+if TYPE_CHECKING:  # boucle.train imports pandas, which a server does not need
+    from boucle.train.targets import TargetKind
+
+__all__ = [
+    "LoadedModel",
+    "Prediction",
+    "ServedModel",
+    "load_models",
+    "open_serving_session",
+    "record_schema",
+]
 
 _log = logging.getLogger("boucle.serve")
 
@@ -38,8 +49,10 @@ class ServedModel:
 
     ``expected_hash`` is the blake3 hex digest of ``onnx_bytes`` recorded at registration;
     ``classes`` are the labels of the class codes (``classes[code]``) and ``positive_class``
-    the label whose probability is monitored (binary models). ``categories`` optionally maps
-    categorical columns to their known values, which the request validation then enforces.
+    the label whose probability is monitored (binary models). ``categories`` maps categorical
+    columns to the values seen in training (``boucle serve`` reads them from the version's
+    reference profile); the request validation enforces them under
+    ``serve.unknown_category: reject`` and counts unseen ones under ``allow``.
     """
 
     alias: str
@@ -138,26 +151,8 @@ class LoadedModel:
         )
 
 
-def open_serving_session(onnx_bytes: bytes, *, model: str) -> Any:
-    """An onnxruntime CPU session tuned for serving: one thread per call, no spinning.
-
-    Single rows dominate serving, and there an intra-op thread pool costs more than it gives
-    (its threads spin between calls and steal the CPU from the HTTP loop): measured 0.52 ms
-    per Adult row with the default pool against 0.32 ms with one thread, which is also not
-    slower on 10k-row batches.
-    """
-
-    try:
-        return open_session(onnx_bytes, model=model, single_thread=True)
-    except ExportError as exc:
-        raise ServeError(
-            exc.message,
-            hint="Re-export the model with boucle.export.export_onnx and register it again.",
-        ) from exc
-
-
 def load_models(
-    models: Sequence[ServedModel], *, max_rows: int, sticky_key: str | None
+    models: Sequence[ServedModel], *, rules: RecordRules, sticky_key: str | None
 ) -> tuple[dict[str, LoadedModel], dict[str, str]]:
     """Verify and load ``models``: ``({alias: loaded}, {alias: why it was refused})``.
 
@@ -175,7 +170,7 @@ def load_models(
     refused: dict[str, str] = {}
     for served in models:
         try:
-            loaded[served.alias] = _load(served, max_rows=max_rows, sticky_key=sticky_key)
+            loaded[served.alias] = _load(served, rules=rules, sticky_key=sticky_key)
         except BoucleError as exc:
             refused[served.alias] = str(exc)
             _log.error("model %r refused: %s", served.alias, exc)
@@ -185,7 +180,24 @@ def load_models(
     return loaded, refused
 
 
-def _load(served: ServedModel, *, max_rows: int, sticky_key: str | None) -> LoadedModel:
+def record_schema(
+    served: ServedModel,
+    inputs: Sequence[ModelInput],
+    rules: RecordRules,
+    sticky_key: str | None,
+) -> RecordSchema:
+    """The request schema of ``served`` under ``rules``, accepting the ``sticky_key`` field."""
+    return RecordSchema(
+        inputs,
+        title=f"{served.name} v{served.version} record",
+        max_rows=rules.max_rows,
+        extra_key=sticky_key,
+        categories=served.categories,
+        unknown_category=rules.unknown_category,
+    )
+
+
+def _load(served: ServedModel, *, rules: RecordRules, sticky_key: str | None) -> LoadedModel:
     label = f"{served.name} version {served.version} (alias '{served.alias}')"
     actual = blake3_hex(served.onnx_bytes)
     if not hmac.compare_digest(actual, served.expected_hash.strip().lower()):
@@ -199,8 +211,8 @@ def _load(served: ServedModel, *, max_rows: int, sticky_key: str | None) -> Load
             f"Classifier {label} has no class labels (classes={served.classes!r}).",
             hint="Pass the labels of the class codes in ServedModel.classes.",
         )
-    inputs = read_input_schema(served.onnx_bytes)
     session = open_serving_session(served.onnx_bytes, model=label)
+    inputs = read_model_inputs(session, model=label)
     width = _probability_width(session)
     if served.classes and width is not None and width != len(served.classes):
         raise ServeError(
@@ -208,14 +220,7 @@ def _load(served: ServedModel, *, max_rows: int, sticky_key: str | None) -> Load
             f"labels {list(served.classes)!r}.",
             hint="Pass the labels the model was trained with, in class-code order.",
         )
-    schema = RecordSchema(
-        inputs,
-        title=f"{served.name} v{served.version} record",
-        max_rows=max_rows,
-        extra_key=sticky_key,
-        categories=served.categories,
-    )
-    return LoadedModel(served, session, schema)
+    return LoadedModel(served, session, record_schema(served, inputs, rules, sticky_key))
 
 
 def _probability_width(session: Any) -> int | None:

@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from boucle.serve.deployment import Deployment
 from boucle.serve.errors import ServeError
+from boucle.serve.feedback import RecentIds
 from boucle.serve.metrics import ServeMetrics
 from boucle.serve.models import LoadedModel, Prediction
 from boucle.serve.predlog import LogRecord, PredictionLog
@@ -86,11 +87,14 @@ class Predictor:
         metrics: ServeMetrics,
         log: PredictionLog | None,
         shadow: ShadowScorer,
+        served: RecentIds | None = None,
     ) -> None:
         self.deployment = deployment
         self.metrics = metrics
         self.log = log
         self.shadow = shadow
+        #: Where the ids of answered predictions go, for ``/feedback`` to check.
+        self.served = served
         self._ids = RequestIds()
 
     async def __call__(self, request: Request) -> Response:
@@ -121,7 +125,7 @@ class Predictor:
             router = deployment.router
             alias = router.choose(router.key_of(data))
             model = deployment.models[alias]
-            prediction, rows = await _score(model, data, request_id)
+            prediction, rows = await _score(model, data, request_id, self.metrics)
         except _Rejected as rejected:
             return self._fail(started, request_id, rejected, body, model)
         payload = orjson.dumps(
@@ -157,6 +161,8 @@ class Predictor:
                 response=payload,
             )
             self.log.record(record, len(body) + len(payload))
+        if self.served is not None:
+            self.served.add(request_id)
         shadow = router.shadow
         if shadow is not None and shadow != alias:
             self.shadow.submit(deployment.models[shadow], request_id, alias, data)
@@ -223,9 +229,15 @@ def _parse(body: bytes) -> Any:
         ) from None
 
 
-async def _score(model: LoadedModel, data: Any, request_id: str) -> tuple[Prediction, int]:
+async def _score(
+    model: LoadedModel, data: Any, request_id: str, metrics: ServeMetrics
+) -> tuple[Prediction, int]:
     try:
         records = model.schema.validate(data)
+        if model.schema.watched:  # unknown_category: allow, with the categories known
+            served = model.served
+            for column, count in model.schema.unseen_categories(records).items():
+                metrics.unseen_categories.labels(served.alias, served.version, column).inc(count)
         feed = model.schema.feed(records)
         if len(records) >= THREAD_ROWS:
             return await run_in_threadpool(model.predict, feed), len(records)

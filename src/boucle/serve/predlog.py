@@ -10,6 +10,8 @@ which skip hidden files) never sees half a file. When the queue is full or a wri
 warning is logged at most every 10 seconds. :meth:`PredictionLog.close` writes what is left.
 
 A record is a :class:`LogRecord`; ``request``, ``response`` and ``outcome`` are JSON text.
+The columns are built by :mod:`boucle.serve.arrow_columns`, which keeps pandas out of the
+server.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from boucle.serve.memory import release_arrow_memory, release_heap
 
 __all__ = ["LOG_FIELDS", "LogRecord", "PredictionLog", "read_prediction_log"]
 
@@ -146,6 +150,10 @@ class PredictionLog:
                 self._dropped(len(records), f"writing to {folder} failed: {exc}")
             else:
                 self._on_written(len(records))
+        # Arrow's pool and the C heap keep what a write freed; a flush is rare (seconds apart)
+        # and the trim takes a millisecond or two, in this thread.
+        release_arrow_memory()
+        release_heap()
 
     def _dropped(self, count: int, why: str) -> None:
         self._on_dropped(count)
@@ -182,33 +190,24 @@ def _write_parquet(folder: Path, records: Sequence[LogRecord]) -> None:
 
 
 def _record_batch(records: Sequence[LogRecord]) -> Any:
+    import numpy as np
     import pyarrow as pa
+
+    from boucle.serve.arrow_columns import float64_array, int_array, string_array
+    from boucle.serve.arrow_columns import timestamp_array as timestamps
 
     columns = list(zip(*records, strict=True))
-    micros = pa.array([round(t * 1e6) for t in columns[1]], type=pa.int64())
     arrays = [
-        pa.array(columns[0], type=pa.string()),
-        micros.cast(pa.timestamp("us", tz="UTC")),
-        pa.array(columns[2], type=pa.string()),
-        pa.array(columns[3], type=pa.int16()),
-        *(pa.array(columns[i], type=pa.string()) for i in range(4, 9)),
-        pa.array(columns[9], type=pa.float64()),
-        pa.array(columns[10], type=pa.int32()),
-        *(_text_column(columns[i]) for i in range(11, 15)),
+        string_array(columns[0]),
+        timestamps(columns[1]),
+        string_array(columns[2]),
+        int_array(columns[3], np.int16),
+        *(string_array(columns[i]) for i in range(4, 9)),
+        float64_array(columns[9]),
+        int_array(columns[10], np.int32),
+        *(string_array(columns[i]) for i in range(11, 15)),
     ]
     return pa.RecordBatch.from_arrays(arrays, names=list(LOG_FIELDS))
-
-
-def _text_column(values: Sequence[Any]) -> Any:
-    import pyarrow as pa
-
-    try:
-        return pa.array(values, type=pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # bytes that are not UTF-8
-        return pa.array(
-            [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in values],
-            type=pa.string(),
-        )
 
 
 def read_prediction_log(log_dir: Path | str) -> Any:

@@ -5,9 +5,12 @@ accept JSON numbers within the float32 range (the model runs in float32, so ``1e
 silently become infinity) but not NaN or infinity; boolean ones accept ``true``/``false``;
 categorical ones accept strings. Types are strict: ``"39"`` is not a number and ``1`` is not a
 category. Unknown fields are refused. The ONNX input schema does not carry the categories seen
-in training, so categorical fields accept any string (the exported encoder ignores unseen
-ones, as the pipeline did) unless the caller passes the known ``categories``; then any other
-value is refused with the known values listed.
+in training; the registry passes them (``categories``, from the reference profile of the
+training rows). Under the ``reject`` policy (``serve.unknown_category``) a categorical field then
+accepts only those values (or ``null``), and an unseen one is a 422 naming the field, the
+value and the known categories; under ``allow`` any string is scored (the exported encoder
+treats an unseen category as the pipeline did) and :meth:`RecordSchema.unseen_categories`
+counts them. Without known categories any string is accepted.
 
 The feed is built with numpy straight from the validated records, without pandas: one float32
 and one object matrix, transposed once, whose rows are the ``[N, 1]`` inputs of the graph.
@@ -16,6 +19,7 @@ and one object matrix, transposed once, whose rows are the ``[N, 1]`` inputs of 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -33,7 +37,8 @@ from pydantic import (
     create_model,
 )
 
-from boucle.export.runtime import OnnxInput
+from boucle.serve.config import UnknownCategoryPolicy
+from boucle.serve.inputs import ModelInput
 
 __all__ = ["FLOAT32_MAX", "MAX_REPORTED_ERRORS", "RecordSchema", "RecordsInvalid"]
 
@@ -43,6 +48,7 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 MAX_REPORTED_ERRORS = 20
 _STICKY_FIELD = "sticky_key_value"
 _RANGE_ERRORS = frozenset({"less_than_equal", "greater_than_equal"})
+_SHOWN_CATEGORIES = 30
 
 
 class RecordsInvalid(Exception):
@@ -66,27 +72,38 @@ class RecordsInvalid(Exception):
 class RecordSchema:
     """The generated record model of one served model, its validators and its feed builder.
 
-    ``inputs`` is the ONNX input schema (:func:`~boucle.export.runtime.read_input_schema`);
+    ``inputs`` is the model's input schema (:func:`~boucle.serve.inputs.read_model_inputs`);
     ``extra_key`` names a request field that is accepted but not fed to the model (the routing
-    ``sticky_key``); ``categories`` maps categorical columns to their known values.
+    ``sticky_key``); ``categories`` maps categorical columns to their known values, enforced
+    or only counted according to ``unknown_category`` (see the module docstring).
     """
 
     def __init__(
         self,
-        inputs: Sequence[OnnxInput],
+        inputs: Sequence[ModelInput],
         *,
         title: str,
         max_rows: int,
         extra_key: str | None = None,
         categories: Mapping[str, Sequence[str]] | None = None,
+        unknown_category: UnknownCategoryPolicy = "reject",
     ) -> None:
         self.inputs = list(inputs)
         self.max_rows = max_rows
         self.columns = [spec.column for spec in self.inputs]
         fields: dict[str, Any] = {}
+        #: (field, column, known values) of the categories counted under the allow policy
+        self.watched: list[tuple[str, str, frozenset[str]]] = []
+        self._enforced: dict[str, tuple[str, ...]] = {}
         for index, spec in enumerate(self.inputs):
-            known = (categories or {}).get(spec.column)
-            fields[f"f{index}"] = (_field_type(spec, known), Field(alias=spec.column))
+            known = (categories or {}).get(spec.column) if spec.kind == "categorical" else None
+            values = tuple(sorted(str(value) for value in known)) if known else ()
+            if values and unknown_category == "reject":
+                self._enforced[spec.column] = values
+            elif values:
+                self.watched.append((f"f{index}", spec.column, frozenset(values)))
+            type_ = _field_type(spec, self._enforced.get(spec.column))
+            fields[f"f{index}"] = (type_, Field(alias=spec.column))
         if extra_key is not None and extra_key not in self.columns:
             fields[_STICKY_FIELD] = (StrictStr | StrictInt | None, Field(None, alias=extra_key))
         config = ConfigDict(extra="forbid", populate_by_name=False, title=title)
@@ -136,6 +153,16 @@ class RecordSchema:
         except ValidationError as exc:
             raise self._invalid(exc, batch=True) from None
 
+    def unseen_categories(self, records: Sequence[BaseModel]) -> Counter[str]:
+        """Per column, how many ``records`` hold a category unseen in training (allow policy)."""
+        unseen: Counter[str] = Counter()
+        for field, column, known in self.watched:
+            for record in records:
+                value = record.__dict__[field]
+                if value is not None and value not in known:
+                    unseen[column] += 1
+        return unseen
+
     def feed(self, records: Sequence[BaseModel]) -> dict[str, npt.NDArray[Any]]:
         """The ONNX feed of validated records: ``{input name: array of shape [N, 1]}``."""
         if len(records) == 1:
@@ -173,13 +200,21 @@ class RecordSchema:
 
     def _invalid(self, exc: ValidationError, *, batch: bool) -> RecordsInvalid:
         problems = exc.errors(include_url=False)
-        errors = [_error(problem, batch=batch) for problem in problems[:MAX_REPORTED_ERRORS]]
+        errors = [
+            _error(problem, batch=batch, categories=self._enforced)
+            for problem in problems[:MAX_REPORTED_ERRORS]
+        ]
         first = errors[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         unknown = any(problem["type"] == "extra_forbidden" for problem in problems)
         hint = "Fix the values named in 'errors'."
         if unknown:
             hint += f" The model's fields are: {', '.join(self.columns)}."
+        if any(error["type"] == "unknown_category" for error in errors):
+            hint += (
+                " Send a category seen in training, or null for a missing value "
+                "(serve.unknown_category: allow scores unseen categories instead)."
+            )
         return RecordsInvalid(
             422,
             f"Invalid record at {first['path']}: {first['msg']}{more}.",
@@ -188,12 +223,12 @@ class RecordSchema:
         )
 
 
-def _field_type(spec: OnnxInput, known: Sequence[str] | None) -> Any:
+def _field_type(spec: ModelInput, known: Sequence[str] | None) -> Any:
     if spec.kind == "boolean":
         return StrictBool | None
     if spec.kind == "categorical":
         if known:
-            return Literal[tuple(sorted(str(value) for value in known))] | None
+            return Literal[tuple(known)] | None
         return StrictStr | None
     number = Annotated[
         float, Field(strict=True, allow_inf_nan=False, ge=-FLOAT32_MAX, le=FLOAT32_MAX)
@@ -201,7 +236,7 @@ def _field_type(spec: OnnxInput, known: Sequence[str] | None) -> Any:
     return number | None
 
 
-def _error(problem: Any, *, batch: bool) -> dict[str, Any]:
+def _error(problem: Any, *, batch: bool, categories: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     loc = [part for part in problem["loc"] if part != _STICKY_FIELD]
     path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
     path = path.lstrip(".") or "body"
@@ -211,10 +246,27 @@ def _error(problem: Any, *, batch: bool) -> dict[str, Any]:
         message = f"Input should be a finite number within the float32 range (±{FLOAT32_MAX:.4g})"
     elif kind == "extra_forbidden":
         message = f"Unknown field {loc[-1]!r}: the model has no such feature"
+    elif kind == "literal_error":
+        value = problem.get("input")
+        known = _listed(categories.get(str(loc[-1]), ()))
+        if isinstance(value, str):
+            kind = "unknown_category"
+            message = (
+                f"Unknown category {_json_safe(value)!r} for {loc[-1]!r}: not seen in "
+                f"training (known: {known})"
+            )
+        else:
+            message = f"Input should be a category (a string), one of {known}"
     error: dict[str, Any] = {"loc": ["body", *loc], "path": path, "msg": message, "type": kind}
     if kind != "missing":  # the input of a missing field is the whole record
         error["input"] = _json_safe(problem.get("input"))
     return error
+
+
+def _listed(known: Sequence[str]) -> str:
+    """The known categories, the first :data:`_SHOWN_CATEGORIES` of them quoted."""
+    shown = ", ".join(repr(_json_safe(value)) for value in known[:_SHOWN_CATEGORIES])
+    return shown if len(known) <= _SHOWN_CATEGORIES else f"{shown}, … ({len(known)} in all)"
 
 
 def _json_safe(value: Any) -> Any:

@@ -1,0 +1,133 @@
+"""The model of a batch and the scoring of one chunk of rows into output columns.
+
+:func:`load_batch_model` resolves a registered version and reads its ONNX bytes from the
+artifact store by the digest the registry recorded (the store verifies the blake3 on read;
+no pickle is involved). :func:`score_chunk` turns a DataFrame chunk into the output table:
+the id column, ``model_version``, ``prediction`` and, for classifiers, one ``proba_<class>``
+column per class. The same function runs in the local loop and in the Dask workers, so both
+give the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from boucle.errors import BoucleError, DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from boucle.config import BoucleConfig
+    from boucle.export.runtime import OnnxInput
+
+__all__ = ["ROW_NUMBER", "BatchModel", "load_batch_model", "open_batch_session", "score_chunk"]
+
+#: Name of the id column made when the input has none: the row's position in the input.
+ROW_NUMBER = "row_number"
+
+
+@dataclass(frozen=True)
+class BatchModel:
+    """A registered version ready to score: ONNX bytes, input schema, classes, lineage."""
+
+    name: str
+    version: str
+    onnx_digest: str
+    onnx_bytes: bytes = field(repr=False)
+    inputs: tuple[OnnxInput, ...]
+    task_kind: str
+    classes: tuple[str, ...] | None
+    lineage_id: str | None
+
+    @property
+    def columns(self) -> list[str]:
+        """The feature columns the model reads."""
+        return [spec.column for spec in self.inputs]
+
+    def metadata(self) -> dict[bytes, bytes]:
+        """What the output Parquet file records about the model (schema metadata)."""
+        values = {
+            "boucle.model": self.name,
+            "boucle.model_version": self.version,
+            "boucle.onnx_digest": self.onnx_digest,
+            "boucle.lineage_id": self.lineage_id or "",
+        }
+        return {key.encode(): value.encode() for key, value in values.items()}
+
+
+def load_batch_model(config: BoucleConfig, ref: str) -> BatchModel:
+    """The version ``ref`` (alias or number) of the project's model, with its ONNX export."""
+    import json
+
+    from boucle.export.runtime import read_input_schema
+    from boucle.registry import resolve_version
+    from boucle.runner.session import open_store, run_manifest_path
+
+    info = resolve_version(config.stores.tracking or "", config.project, ref)
+    digest = info.tags.get("boucle.onnx_digest")
+    if not digest:
+        raise BoucleError(
+            f"version {info.version} of '{info.model_name}' has no ONNX export to score with.",
+            hint=f"Run `boucle export {ref}` first.",
+        )
+    store = open_store(config)
+    manifest = json.loads(store.read_bytes(run_manifest_path(info.boucle_run_id)))
+    train = manifest["steps"]["train"]["manifest"]
+    onnx_bytes = store.get_bytes(digest)  # verified against the digest
+    classes = train.get("classes")
+    return BatchModel(
+        name=info.model_name,
+        version=info.version,
+        onnx_digest=digest,
+        onnx_bytes=onnx_bytes,
+        inputs=tuple(read_input_schema(onnx_bytes)),
+        task_kind=str(train["kind"]),
+        classes=tuple(str(c) for c in classes) if classes else None,
+        lineage_id=info.tags.get("boucle.lineage_id") or None,
+    )
+
+
+def open_batch_session(model: BatchModel, *, single_thread: bool) -> Any:
+    """An onnxruntime session on the model (one thread per call in Dask workers)."""
+    from boucle.export.runtime import open_session
+
+    return open_session(model.onnx_bytes, model=model.name, single_thread=single_thread)
+
+
+def score_chunk(
+    model: BatchModel,
+    session: Any,
+    chunk: pd.DataFrame,
+    *,
+    id_column: str | None,
+    first_row: int,
+    source: str,
+) -> Any:
+    """The output table (pyarrow) of one chunk; ``first_row`` numbers rows without an id."""
+    import numpy as np
+    import pyarrow as pa
+
+    from boucle.export.runtime import run_session, to_onnx_inputs
+
+    try:
+        feed = to_onnx_inputs(chunk, model.inputs)
+    except DataError as exc:
+        raise DataError(f"{source}: {exc.message}", hint=exc.hint) from exc
+    outputs = run_session(session, feed, model=model.name)
+    rows = len(chunk)
+    if id_column is None:
+        ids = pa.array(np.arange(first_row, first_row + rows, dtype=np.int64))
+        columns: dict[str, Any] = {ROW_NUMBER: ids}
+    else:
+        columns = {id_column: pa.Array.from_pandas(chunk[id_column])}
+    columns["model_version"] = pa.repeat(pa.scalar(model.version), rows)
+    if model.classes is None:
+        columns["prediction"] = pa.array(np.asarray(outputs[0], dtype=np.float64).ravel())
+    else:
+        codes = np.asarray(outputs[0]).ravel().astype(np.int64)
+        columns["prediction"] = pa.array(np.asarray(model.classes, dtype=object)[codes])
+        probabilities = np.asarray(outputs[1], dtype=np.float64)
+        for index, label in enumerate(model.classes):
+            columns[f"proba_{label}"] = pa.array(probabilities[:, index])
+    return pa.table(columns)
