@@ -307,22 +307,33 @@ def monitor(
     config: ConfigLike = "boucle.yaml",
     *,
     ref: str = "champion",
-    alpha: float = 0.01,
+    alpha: float | None = None,
     alerts: bool = True,
+    dask: bool | None = None,
+    workers: int | None = None,
 ) -> tuple[str, DriftReport]:
-    """Check a window of production data (CSV/Parquet) for drift against a version's reference.
+    """Check a window of production data for drift against a version's reference.
 
+    ``current`` is a CSV/Parquet file, or a folder (``date=...`` partitions too) or glob of
+    Parquet files, streamed file by file, or scanned on a local Dask cluster with ``dask``
+    (``workers`` threads). ``alpha``, ``dask`` and ``workers`` default to the ``monitor:``
+    section, whose ``drift_tests`` add plug-in drift tests.
     The reference profile was stored by that version's run (training rows, never re-read).
     Returns the monitoring run id and the report; both land in the store and the ledger.
     With ``alerts`` the ``alerts.rules`` on ``drift.*`` values are evaluated and fired
     (``alert_fired`` events); a failing sink is recorded, never raised.
     """
     from boucle.data import read_table
+    from boucle.errors import DataError
+    from boucle.monitor.distributed import parquet_source
     from boucle.registry import resolve_version
     from boucle.runner.context import RunContext
     from boucle.runner.monitor_step import check_drift
 
     cfg = _config(config)
+    alpha = cfg.monitor.alpha if alpha is None else alpha
+    dask = cfg.monitor.dask if dask is None else dask
+    workers = cfg.monitor.workers if workers is None else workers
     info = resolve_version(cfg.stores.tracking or "", cfg.project, ref)
     steps = show(info.boucle_run_id, cfg).get("steps", {}) if info.boucle_run_id else {}
     if "reference" not in steps:
@@ -330,11 +341,27 @@ def monitor(
             f"version {info.version} of '{info.model_name}' has no stored reference profile.",
             hint="Run `boucle run` (the reference step profiles the training rows).",
         )
-    frame = read_table(str(current), {}, storage_options=cfg.stores.storage_options)
+    location = str(current)
+    frame: Any
+    if dask or Path(location).is_dir() or any(c in location for c in "*?["):
+        frame = parquet_source(location)
+    else:
+        try:
+            frame = read_table(location, {}, storage_options=cfg.stores.storage_options)
+        except DataError as exc:
+            if "has no rows" not in exc.message:
+                raise
+            raise DataError(
+                f"the current window {exc.message.removeprefix('data source ')}",
+                hint="Give --current a file with the production rows to compare (an empty "
+                "window has nothing to test), or monitor a longer period.",
+            ) from exc
     with open_ledger(cfg) as ledger:
         ctx = RunContext(config=cfg, store=open_store(cfg), ledger=ledger)
         ctx.lineage_id = info.tags.get("boucle.lineage_id") or None
-        report = check_drift(ctx, steps["reference"]["manifest"], frame, alpha=alpha)
+        report = check_drift(
+            ctx, steps["reference"]["manifest"], frame, alpha=alpha, dask=dask, workers=workers
+        )
         if alerts and cfg.alerts.rules:
             from boucle.monitor.alerts import drift_values, fire_configured_alerts
 
@@ -344,7 +371,7 @@ def monitor(
                 ledger=ledger,
                 run_id=ctx.run_id,
                 lineage_id=ctx.lineage_id,
-                context={"model": info.model_name, "version": info.version, "source": str(current)},
+                context={"model": info.model_name, "version": info.version, "source": location},
                 namespaces={"drift"},
             )
     return ctx.run_id, report
@@ -497,11 +524,17 @@ def monitor_log(
     ref: str = "champion",
     since: str | None = None,
     window: str | None = None,
-    every: str = "1D",
-    alpha: float = 0.01,
+    every: str | None = None,
+    alpha: float | None = None,
     html: str | os.PathLike[str] | None = None,
+    dask: bool | None = None,
+    workers: int | None = None,
 ) -> LogMonitoring:
-    """Monitor the serving log: drift of logged inputs, performance from feedback, operations."""
+    """Monitor the serving log: drift of logged inputs, performance from feedback, operations.
+
+    ``every`` (timeline step), ``alpha``, ``dask`` and ``workers`` default to the ``monitor:``
+    section of boucle.yaml.
+    """
     from boucle.monitoring import monitor_log as run_monitoring
     from boucle.monitoring import parse_window
 
@@ -512,6 +545,8 @@ def monitor_log(
         window=every,
         alpha=alpha,
         html=None if html is None else Path(html),
+        dask=dask,
+        workers=workers,
     )
 
 

@@ -141,6 +141,8 @@ class LogMonitoring:
     ops: OpsReport
     report_path: str
     json_path: str
+    notes: tuple[str, ...] = ()
+    """Caveats: too few rows, no rows of the version, empty or constant features."""
 
     def values(self) -> dict[str, Any]:
         """Every monitored value by namespace (what alert rules and monitor.json read)."""
@@ -166,10 +168,12 @@ def monitor_log(
     *,
     ref: str = "champion",
     start: datetime | None = None,
-    window: str = "1D",
-    alpha: float = 0.01,
+    window: str | None = None,
+    alpha: float | None = None,
     html: Path | None = None,
     alerts: bool = True,
+    dask: bool | None = None,
+    workers: int | None = None,
 ) -> LogMonitoring:
     """Monitor the served traffic: drift of the logged inputs, performance, operations.
 
@@ -180,7 +184,12 @@ def monitor_log(
     ledger gets ``drift_checked`` and ``performance_checked``. With ``alerts`` the
     ``alerts.rules`` on ``drift.*``, ``performance.*`` and ``ops.*`` are evaluated and fired
     (``alert_fired`` events; a failing sink is recorded, never raised).
+
+    ``window`` (timeline step), ``alpha``, ``dask`` and ``workers`` default to the
+    ``monitor:`` section; ``monitor.drift_tests`` add plug-in drift tests. With ``dask`` the
+    overall drift scans the log's day files on a local Dask cluster (same report as without).
     """
+    import numpy as np
     import pandas as pd
 
     from boucle.api import show
@@ -193,7 +202,7 @@ def monitor_log(
     from boucle.registry import resolve_version
     from boucle.reports import write_report
     from boucle.runner.context import RunContext
-    from boucle.runner.monitor_step import check_drift
+    from boucle.runner.monitor_step import check_drift, configured_drift_tests
     from boucle.runner.session import open_ledger, open_store
 
     info = resolve_version(config.stores.tracking or "", config.project, ref)
@@ -204,24 +213,54 @@ def monitor_log(
             hint="Run `boucle run` (the reference step profiles the training rows).",
         )
     reference_manifest = steps["reference"]["manifest"]
+    settings = config.monitor
+    window = settings.timeline if window is None else window
+    alpha = settings.alpha if alpha is None else alpha
+    dask = settings.dask if dask is None else dask
+    workers = settings.workers if workers is None else workers
     log = read_log(config, start=start)
     scored = join_feedback(log)
     version = str(info.version)
     mine = scored.rows[scored.rows["model_version"].astype("string") == version]
-    features = [c for c in reference_manifest["features"] if f"feature:{c}" in mine.columns]
-    current = pd.DataFrame({c: mine[f"feature:{c}"].to_numpy() for c in features})
+    features = list(reference_manifest["features"])
+    # A feature never logged counts as missing (its missing rate then drifts, visibly).
+    current = pd.DataFrame(
+        {
+            c: mine[f"feature:{c}"].to_numpy()
+            if f"feature:{c}" in mine.columns
+            else np.full(len(mine), np.nan)
+            for c in features
+        }
+    )
+    notes: list[str] = []
     store = open_store(config)
     with open_ledger(config) as ledger:
         ctx = RunContext(config=config, store=store, ledger=ledger)
         ctx.lineage_id = info.tags.get("boucle.lineage_id") or None
         drift = timeline = None
         if len(current) > 0 and features:
-            drift = check_drift(ctx, reference_manifest, current, alpha=alpha)
+            source: Any = current
+            if dask:
+                from boucle.monitor.distributed import log_source
+
+                source = log_source(log_dir(config), version, start)
+            drift = check_drift(ctx, reference_manifest, source, alpha=alpha, workers=workers)
+            notes.extend(drift.runtime.get("notes", []))
             profile = ReferenceProfile.from_bytes(
                 store.get_bytes(reference_manifest["reference_digest"])
             )
             timeline = drift_timeline(
-                profile, current, mine["time"].reset_index(drop=True), window=window, alpha=alpha
+                profile,
+                current,
+                mine["time"].reset_index(drop=True),
+                window=window,
+                alpha=alpha,
+                tests=configured_drift_tests(settings.drift_tests),
+            )
+        else:
+            notes.append(
+                f"no rows: version {version} scored no record in this window "
+                f"({len(scored.rows)} scored by other versions); drift not computed."
             )
         performance = performance_report(
             scored,
@@ -250,6 +289,7 @@ def monitor_log(
             ],
             "performance": performance.to_dict(),
             "ops": ops.to_dict(),
+            "notes": notes,
         }
         json_path = store.write_bytes_atomic(
             f"monitor/{ctx.run_id}.json", canonical_json(_finite(document))
@@ -283,6 +323,7 @@ def monitor_log(
             ops=ops,
             report_path=report_path,
             json_path=json_path,
+            notes=tuple(notes),
         )
         if alerts and config.alerts.rules:
             from boucle.monitor.alerts import fire_configured_alerts

@@ -12,6 +12,7 @@ from boucle.config.checks import ChecksConfig
 from boucle.config.evidence import ExplainConfig, FairnessConfig, RobustnessConfig
 from boucle.config.governance import GovernanceConfig, UseCaseConfig
 from boucle.config.loop import RetrainConfig
+from boucle.config.monitoring import MonitorConfig
 from boucle.config.operate import AlertsConfig, GatesConfig
 from boucle.config.package import PackageConfig
 from boucle.config.project import QualityConfig
@@ -149,6 +150,7 @@ class BoucleConfig(_Section):
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
     gates: GatesConfig = Field(default_factory=GatesConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     package: PackageConfig = Field(default_factory=PackageConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
 

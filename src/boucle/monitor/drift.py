@@ -53,7 +53,7 @@ from boucle.monitor.statistics import benjamini_hochberg
 if TYPE_CHECKING:
     from boucle.plugins.protocols import DriftStatistic, DriftTest
 
-__all__ = ["compute_drift"]
+__all__ = ["column_mismatch", "compute_drift", "drift_from_counters", "resolve_tests"]
 
 FdrMethod = Literal["bh", "bonferroni", "none"]
 Counter = NumericCounter | CategoryCounter
@@ -80,11 +80,7 @@ def _accumulate(
         names = set(column_names(chunk))
         absent = [name for name in counters if name not in names]
         if absent:
-            raise DataError(
-                f"column '{absent[0]}' of the reference profile is not in the current data "
-                f"(chunk {count}).",
-                hint=f"Current columns: {', '.join(sorted(names))}.",
-            )
+            raise column_mismatch(list(counters), sorted(names), where=f"chunk {count}")
         for name, counter in counters.items():
             if isinstance(counter, NumericCounter):
                 counter.update(numeric_values(chunk, name))
@@ -105,6 +101,20 @@ def _accumulate(
             hint="Pass a non-empty window of data to compare with the reference.",
         )
     return counters, rows, count, kept
+
+
+def column_mismatch(expected: Sequence[str], found: Sequence[str], *, where: str) -> DataError:
+    """The error for current data lacking reference features: missing and extra columns."""
+    missing = [name for name in expected if name not in set(found)]
+    extra = [name for name in found if name not in set(expected)]
+    verb = "is" if len(missing) == 1 else "are"
+    return DataError(
+        f"feature(s) {', '.join(map(repr, missing))} of the reference profile {verb} not in "
+        f"the current data ({where}); the current data has {len(extra)} column(s) the "
+        f"reference does not: {', '.join(map(repr, extra)) or 'none'}.",
+        hint="Send the columns the model was trained on (renamed columns count as missing "
+        "and extra); extra columns are ignored.",
+    )
 
 
 def _compare(
@@ -211,21 +221,14 @@ def compute_drift(
     ``tests`` adds plug-in drift tests (objects, ``boucle.drift`` entry-point names or
     ``module:attr`` paths; see :class:`~boucle.plugins.protocols.DriftTest`).
     """
-    if not 0.0 < alpha < 1.0:
-        raise DataError(f"alpha={alpha} is not a probability.", hint="Use e.g. alpha=0.01.")
-    if fdr not in ("bh", "bonferroni", "none"):
-        raise DataError(f"fdr={fdr!r} is unknown.", hint="Use 'bh', 'bonferroni' or 'none'.")
+    _check_options(alpha, fdr)
     sample = reference.sample
     if multivariate and not sample:
         raise DataError(
             "multivariate=True but the reference profile keeps no row sample.",
             hint="Rebuild it with ReferenceProfile.from_frame(..., sample_rows=4000).",
         )
-    plugins: list[DriftTest] = []
-    if tests:
-        from boucle.plugins.drift_tests import resolve_drift_tests
-
-        plugins = resolve_drift_tests(tests)
+    plugins = resolve_tests(tests)
     started = time.perf_counter()
     sampler = None
     if multivariate and sample:
@@ -234,6 +237,52 @@ def compute_drift(
     keep = [n for n, f in reference.features.items() if any(f.kind in t.kinds for t in plugins)]
     counters, rows, chunks, kept = _accumulate(reference, current, sampler, keep)
     scanned = time.perf_counter()
+    return drift_from_counters(
+        reference, counters, alpha=alpha, fdr=fdr, plugins=plugins, kept=kept,
+        sampler=sampler, permutations=permutations,
+        runtime={"started": started, "scanned": scanned, "rows": rows, "chunks": chunks},
+    )  # fmt: skip
+
+
+def _check_options(alpha: float, fdr: str) -> None:
+    if not 0.0 < alpha < 1.0:
+        raise DataError(f"alpha={alpha} is not a probability.", hint="Use e.g. alpha=0.01.")
+    if fdr not in ("bh", "bonferroni", "none"):
+        raise DataError(f"fdr={fdr!r} is unknown.", hint="Use 'bh', 'bonferroni' or 'none'.")
+
+
+def resolve_tests(tests: Sequence[DriftTest | str]) -> list[DriftTest]:
+    """Plug-in drift tests resolved (see ``compute_drift``'s ``tests``); none when empty."""
+    if not tests:
+        return []
+    from boucle.plugins.drift_tests import resolve_drift_tests
+
+    return resolve_drift_tests(tests)
+
+
+def drift_from_counters(
+    reference: ReferenceProfile,
+    counters: Mapping[str, Counter],
+    *,
+    alpha: float,
+    fdr: FdrMethod,
+    plugins: Sequence[DriftTest],
+    kept: Mapping[str, list[Any]],
+    runtime: dict[str, Any],
+    sampler: RowSampler | None = None,
+    permutations: int = 10,
+) -> DriftReport:
+    """The report from accumulated counters: statistics, calibrated p-values, FDR control.
+
+    The second half of :func:`compute_drift`, shared with the Dask path
+    (:mod:`boucle.monitor.distributed`), which accumulates partitions on workers and merges
+    the counters. ``runtime`` holds ``started``/``scanned`` (``perf_counter`` values),
+    ``rows`` and ``chunks``; other keys are copied into the report's runtime.
+    """
+    _check_options(alpha, fdr)
+    extra_runtime = {k: v for k, v in runtime.items() if k not in ("started", "scanned")}
+    started, scanned = float(runtime["started"]), float(runtime["scanned"])
+    sample = reference.sample
     extra: dict[str, dict[str, DriftStatistic]] = {}
     if plugins:
         from boucle.plugins.drift_tests import plugin_statistics
@@ -264,15 +313,14 @@ def compute_drift(
         )  # fmt: skip
     finished = time.perf_counter()
     hits = [hit for _, hit in compared if hit is not None]
-    runtime = {
+    measured = {
         "seconds": finished - started,
         "scan_seconds": scanned - started,
         "calibration_seconds": calibrated - scanned,
         "multivariate_seconds": finished - calibrated,
-        "rows": rows,
-        "chunks": chunks,
+        **extra_runtime,
         "null_draws": reference.draws,
         "calibration_cache_hits": sum(hits),
         "calibration_cache_misses": len(hits) - sum(hits),
     }
-    return DriftReport(rows_out, alpha, fdr, reference.profile_id, domain, runtime)
+    return DriftReport(rows_out, alpha, fdr, reference.profile_id, domain, measured)

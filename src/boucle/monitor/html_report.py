@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from boucle.monitor.performance import PerformanceReport, WindowPerformance
     from boucle.monitor.profile import ReferenceProfile
     from boucle.monitor.report import DriftReport
+    from boucle.plugins.protocols import DriftTest
 
 __all__ = ["DriftWindow", "drift_timeline", "render_monitor_report"]
 
@@ -56,10 +57,12 @@ def drift_timeline(
     window: str = "1D",
     alpha: float = 0.01,
     min_rows: int = 50,
+    tests: Sequence[DriftTest | str] = (),
 ) -> list[DriftWindow]:
     """Drift of each ``window`` of ``current`` (rows timed by ``times``) against ``reference``.
 
     Windows with fewer than ``min_rows`` rows are skipped: a handful of rows tests nothing.
+    ``tests`` adds plug-in drift tests, as in :func:`~boucle.monitor.compute_drift`.
     """
     from boucle.monitor.drift import compute_drift
 
@@ -68,7 +71,7 @@ def drift_timeline(
     for start, part in current.groupby(starts.to_numpy(), sort=True):
         if len(part) < min_rows:
             continue
-        report = compute_drift(reference, part, alpha=alpha)
+        report = compute_drift(reference, part, alpha=alpha, tests=tests)
         timeline.append(DriftWindow(_iso(start), len(part), report))
     return timeline
 
