@@ -118,9 +118,19 @@ def load_served_models(config: BoucleConfig, serve: ServeConfig) -> list[ServedM
                 positive_class=train.get("positive_class"),
                 lineage_id=info.tags.get("boucle.lineage_id") or None,
                 categories=categories,
+                model_digest=info.tags.get("boucle.model_digest") or train.get("model_digest"),
+                background_digest=_background_digest(manifest),
+                store=store,
             )
         )
     return models
+
+
+def _background_digest(manifest: dict[str, Any]) -> str | None:
+    """The explain step's background sample of a run (``None`` without an explain step)."""
+    explain = manifest.get("steps", {}).get("explain", {}).get("manifest") or {}
+    digest = explain.get("background_digest")
+    return str(digest) if digest else None
 
 
 def training_categories(

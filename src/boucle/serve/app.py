@@ -37,6 +37,7 @@ from boucle.errors import BoucleError
 from boucle.serve.config import RoutingConfig, ServeConfig, check_aliases
 from boucle.serve.deployment import Deployment
 from boucle.serve.errors import ServeError
+from boucle.serve.explain_route import Explainer
 from boucle.serve.feedback import Feedback, FeedbackDesk
 from boucle.serve.memory import release_heap
 from boucle.serve.metrics import CONTENT_TYPE_LATEST, ServeMetrics
@@ -51,6 +52,7 @@ __all__ = ["create_app"]
 _log = logging.getLogger("boucle.serve")
 _ENDPOINTS = (
     "/predict",
+    "/explain",
     "/feedback",
     "/healthz",
     "/readyz",
@@ -173,6 +175,18 @@ def create_app(
     # validates the body) and costs about a tenth of the throughput.
     app.router.routes.insert(
         0, Route("/predict", predictor.__call__, methods=["POST"], include_in_schema=False)
+    )
+
+    explainer = Explainer(predictor, metrics=metrics)
+    app.add_api_route(
+        "/explain",
+        explainer.__call__,
+        methods=["POST"],
+        summary="The top SHAP contributions of one record (?top=1..50, default 5; ?alias=)",
+        include_in_schema=True,
+    )
+    app.router.routes.insert(
+        0, Route("/explain", explainer.__call__, methods=["POST"], include_in_schema=False)
     )
 
     @app.post(

@@ -29,6 +29,7 @@ from boucle.serve.predlog import LogRecord
 from boucle.serve.schema import RecordSchema
 
 if TYPE_CHECKING:  # boucle.train imports pandas, which a server does not need
+    from boucle.store import ArtifactStore
     from boucle.train.targets import TargetKind
 
 __all__ = [
@@ -49,7 +50,9 @@ class ServedModel:
 
     ``expected_hash`` is the blake3 hex digest of ``onnx_bytes`` recorded at registration;
     ``classes`` are the labels of the class codes (``classes[code]``) and ``positive_class``
-    the label whose probability is monitored (binary models). ``categories`` maps categorical
+    the label whose probability is monitored (binary models); ``model_digest``,
+    ``background_digest`` and ``store`` locate the native pipeline ``POST /explain`` loads on
+    its first call (``None``: not explainable). ``categories`` maps categorical
     columns to the values seen in training (``boucle serve`` reads them from the version's
     reference profile); the request validation enforces them under
     ``serve.unknown_category: reject`` and counts unseen ones under ``allow``.
@@ -65,6 +68,12 @@ class ServedModel:
     positive_class: str | None = None
     lineage_id: str | None = None
     categories: Mapping[str, tuple[str, ...]] | None = field(default=None, repr=False)
+    #: Digest of the native (joblib) pipeline in ``store``, for ``POST /explain``.
+    model_digest: str | None = None
+    #: Digest of the explain step's background sample (Parquet), for non-tree explainers.
+    background_digest: str | None = None
+    #: The artifact store holding ``model_digest`` (read only on the first ``/explain``).
+    store: ArtifactStore | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
