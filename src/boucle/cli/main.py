@@ -100,16 +100,30 @@ def monitor_drift(
     ref: Annotated[str, typer.Option("--model", help="Alias or version to compare with.")] = (
         "champion"
     ),
-    alpha: Annotated[float, typer.Option(help="False discovery rate across features.")] = 0.01,
+    alpha: Annotated[
+        float | None,
+        typer.Option(help="False discovery rate across features (default: monitor.alpha)."),
+    ] = None,
     window: Annotated[
         str | None, typer.Option(help="Serving log: look back this far (7d, 12h).")
     ] = None,
     since: Annotated[str | None, typer.Option(help="Serving log: start date (ISO).")] = None,
     every: Annotated[
-        str, typer.Option("--timeline", help="Serving log: timeline step (1D, 6h).")
-    ] = "1D",
+        str | None,
+        typer.Option("--timeline", help="Serving log: timeline step (default: monitor.timeline)."),
+    ] = None,
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write the HTML report to this file.")
+    ] = None,
+    dask: Annotated[
+        bool | None,
+        typer.Option(
+            "--dask/--no-dask",
+            help="Scan the partitions on a local Dask cluster (default: monitor.dask).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Dask workers (default: monitor.workers, one per core).")
     ] = None,
 ) -> None:
     """Monitor production: drift (vs the training data), performance from feedback, operations.
@@ -128,16 +142,24 @@ def monitor_drift(
                 window=every,
                 alpha=alpha,
                 html=html,
+                dask=dask,
+                workers=workers,
             )
         print_log_monitoring(result)
+        for note in result.notes:
+            console().print(f"note: {note}", markup=False)
         if result.drift is not None and result.drift.dataset_drift:
             raise typer.Exit(3)
         return
     from boucle import api
 
     with user_errors():
-        run_id, report = api.monitor(current, config, ref=ref, alpha=alpha)
+        run_id, report = api.monitor(
+            current, config, ref=ref, alpha=alpha, dask=dask, workers=workers
+        )
     console().print(report.format_table(), markup=False)
+    for note in report.runtime.get("notes", []):
+        console().print(f"note: {note}", markup=False)
     console().print(
         f"report: monitor/{run_id}.json in the artifact store; ledger event drift_checked"
     )
