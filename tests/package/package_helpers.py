@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.error
@@ -25,6 +24,7 @@ from boucle.config import BoucleConfig, load_config
 from boucle.export.runtime import open_session, read_input_schema, run_session, to_onnx_inputs
 from boucle.registry import resolve_version
 from boucle.runner.session import open_store
+from testkit import free_port
 
 PROJECT = "german-pkg"
 TARGET = "creditability"
@@ -62,13 +62,6 @@ def boucle_scores(config: BoucleConfig, ref: str, frame: pd.DataFrame) -> tuple[
     )
     classes = ["good", "bad"]
     return [classes[code] for code in np.asarray(outputs[0]).ravel()], np.asarray(outputs[1])
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def call(
