@@ -21,6 +21,7 @@ from boucle.runner.graph import Manifest, Step
 from boucle.runner.steps import load_model, load_split_frames
 
 if TYPE_CHECKING:
+    from boucle.evaluate.fairness import FairnessReport
     from boucle.runner.context import RunContext
 
 __all__ = [
@@ -97,9 +98,7 @@ def explain(ctx: RunContext, validate: Manifest, split: Manifest, train: Manifes
 
 def fairness(ctx: RunContext, validate: Manifest, split: Manifest, train: Manifest) -> Manifest:
     """Group metrics per sensitive column (and pairs) with the fairness gate."""
-    import numpy as np
 
-    from boucle.evaluate.fairness import fairness_report
     from boucle.evaluate.fairness_render import fairness_figures, render_fairness
     from boucle.train.scoring import class_probabilities
 
@@ -109,20 +108,7 @@ def fairness(ctx: RunContext, validate: Manifest, split: Manifest, train: Manife
         return {"skipped": "fairness metrics apply to classification only", "artifacts": []}
     pipeline = load_model(ctx, train)
     predicted = class_probabilities(pipeline, x_test, encoding.n_classes).argmax(axis=1)
-    sensitive = [c for c in dict.fromkeys(ctx.config.data.sensitive) if c in x_test.columns]
-    report = fairness_report(
-        y_test,
-        np.asarray(predicted),
-        x_test[sensitive],
-        classes=encoding.classes,
-        positive_class=encoding.positive_class,
-        intersections=cfg.intersections,
-        min_group_size=min_group_size(ctx),
-        min_dp_ratio=cfg.min_dp_ratio,
-        max_dp_difference=cfg.max_dp_difference,
-        max_eo_difference=cfg.max_eo_difference,
-        confidence=cfg.confidence,
-    )
+    report = configured_fairness_report(ctx, y_test, predicted, x_test, encoding)
     for column in ctx.config.data.sensitive:
         if column not in x_test.columns:
             report.notes.append(f"sensitive column '{column}' is not a feature; not checked")
@@ -174,6 +160,34 @@ def robustness(ctx: RunContext, validate: Manifest, split: Manifest, train: Mani
     ctx.ledger_event("robustness_checked", payload)
     _enforce(cfg.on_fail, "robustness", report.failures)
     return {**stored, **payload}
+
+
+def configured_fairness_report(
+    ctx: RunContext, y_test: Any, predicted: Any, x_test: Any, encoding: Any
+) -> FairnessReport:
+    """The fairness report of one prediction with the project's ``fairness:`` settings.
+
+    Shared by the fairness step and the mitigation step (before/after), so both judge alike.
+    """
+    import numpy as np
+
+    from boucle.evaluate.fairness import fairness_report
+
+    cfg = ctx.config.fairness
+    sensitive = [c for c in dict.fromkeys(ctx.config.data.sensitive) if c in x_test.columns]
+    return fairness_report(
+        y_test,
+        np.asarray(predicted),
+        x_test[sensitive],
+        classes=encoding.classes,
+        positive_class=encoding.positive_class,
+        intersections=cfg.intersections,
+        min_group_size=min_group_size(ctx),
+        min_dp_ratio=cfg.min_dp_ratio,
+        max_dp_difference=cfg.max_dp_difference,
+        max_eo_difference=cfg.max_eo_difference,
+        confidence=cfg.confidence,
+    )
 
 
 def min_group_size(ctx: RunContext) -> int:

@@ -115,24 +115,9 @@ def _measure(
     import numpy as np
     from sklearn.metrics import accuracy_score, roc_auc_score
 
-    from boucle.evaluate.fairness import fairness_report
-    from boucle.runner.evidence_steps import min_group_size
+    from boucle.runner.evidence_steps import configured_fairness_report
 
-    cfg = ctx.config.fairness
-    sensitive = [c for c in dict.fromkeys(ctx.config.data.sensitive) if c in x_test.columns]
-    report = fairness_report(
-        y_test,
-        np.asarray(predicted),
-        x_test[sensitive],
-        classes=encoding.classes,
-        positive_class=encoding.positive_class,
-        intersections=cfg.intersections,
-        min_group_size=min_group_size(ctx),
-        min_dp_ratio=cfg.min_dp_ratio,
-        max_dp_difference=cfg.max_dp_difference,
-        max_eo_difference=cfg.max_eo_difference,
-        confidence=cfg.confidence,
-    )
+    report = configured_fairness_report(ctx, y_test, predicted, x_test, encoding)
     two_classes = len(set(np.asarray(y_test).tolist())) == 2
     return {
         "passed": report.passed,
