@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from boucle.config.base import Section
 from boucle.config.checks import ChecksConfig
@@ -97,6 +104,12 @@ class QuantizeConfig(_Section):
     max_drop: float = Field(
         default=0.005, ge=0.0, description="Largest metric drop accepted for the int8 model."
     )
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _unquoted_off(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted `off` as false: `mode: off` must still mean "off".
+        return "off" if value is False else value
 
 
 class ExportConfig(_Section):
