@@ -7,6 +7,7 @@ package registry, and compares the answers with boucle's own ONNX session.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import venv
 from pathlib import Path
@@ -29,9 +30,12 @@ def test_bundle_serves_from_a_fresh_venv(
     bundle = build_package(config, out=tmp_path / "bundle").out
     venv.create(tmp_path / "venv", with_pip=True)
     python = tmp_path / "venv" / "bin" / "python"
+    # Nothing of this environment leaks into the venv (as for the bundle server itself).
+    isolated = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--no-input", "-r", "requirements.txt"],
         cwd=bundle,
+        env=isolated,
         capture_output=True,
         text=True,
         timeout=1500,
@@ -42,7 +46,7 @@ def test_bundle_serves_from_a_fresh_venv(
     frozen = subprocess.run(
         [str(python), "-m", "pip", "freeze", "--all", "--exclude", "pip", "--exclude",
          "setuptools", "--exclude", "wheel"],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True, text=True, timeout=120, check=True, env=isolated,
     ).stdout.split()  # fmt: skip
     pinned = [
         line
@@ -51,7 +55,9 @@ def test_bundle_serves_from_a_fresh_venv(
     ]
     assert sorted(name.lower().replace("_", "-") for name in frozen) == sorted(pinned)
     for module in ("boucle", "pandas", "sklearn"):
-        probe = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True)
+        probe = subprocess.run(
+            [str(python), "-c", f"import {module}"], capture_output=True, env=isolated
+        )
         assert probe.returncode != 0, f"{module} is importable in the bundle's venv"
 
     rows = german.drop(columns=[TARGET]).reset_index(drop=True)

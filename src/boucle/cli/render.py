@@ -42,7 +42,8 @@ def error_console() -> Console:
     """Console for progress and errors (stderr)."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: an error is one paragraph; a CI log must not get it cut at column 80.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fmt(value: Any) -> str:
