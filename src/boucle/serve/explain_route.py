@@ -28,7 +28,7 @@ from boucle.errors import BoucleError
 from boucle.serve.errors import ServeError
 from boucle.serve.metrics import ServeMetrics
 from boucle.serve.models import LoadedModel, ServedModel
-from boucle.serve.predict import Predictor, RequestIds
+from boucle.serve.predict import Predictor, Rejected, RequestIds
 from boucle.serve.schema import RecordsInvalid
 from boucle.serve.security import is_json_media_type
 
@@ -38,22 +38,6 @@ ENDPOINT = "/explain"
 #: Largest ``?top=``.
 MAX_TOP = 50
 _log = logging.getLogger("boucle.serve")
-
-
-class _Rejected(Exception):
-    """A request that cannot be explained: the HTTP status and the error body."""
-
-    def __init__(
-        self,
-        status: int,
-        kind: str,
-        message: str,
-        hint: str,
-        errors: list[dict[str, Any]] | None = None,
-    ) -> None:
-        self.status, self.kind, self.message, self.hint = status, kind, message, hint
-        self.errors = errors
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -85,7 +69,7 @@ class Explainer:
             top = _top(request.query_params.get("top"))
             media = request.headers.get("content-type", "")
             if not is_json_media_type(media):
-                raise _Rejected(
+                raise Rejected(
                     415,
                     "unsupported_media_type",
                     f"Content-Type {media!r} is not JSON.",
@@ -93,7 +77,7 @@ class Explainer:
                 )
             data = _parse(await request.body())
             if not deployment.ready:
-                raise _Rejected(
+                raise Rejected(
                     503,
                     "not_ready",
                     "No model is loaded yet.",
@@ -104,7 +88,7 @@ class Explainer:
                 router = deployment.router
                 alias = router.choose(router.key_of(data))
             elif alias not in deployment.models:
-                raise _Rejected(
+                raise Rejected(
                     404,
                     "unknown_alias",
                     f"No model is served under alias {alias!r}.",
@@ -112,7 +96,7 @@ class Explainer:
                 )
             model = deployment.models[alias]
             if not isinstance(data, dict):
-                raise _Rejected(
+                raise Rejected(
                     422,
                     "invalid_records",
                     "POST /explain explains one record: send a JSON object, not a "
@@ -120,7 +104,7 @@ class Explainer:
                     "Send one record (a JSON object of feature values).",
                 )
             body = await self._explain(model, data, top, request_id)
-        except _Rejected as rejected:
+        except Rejected as rejected:
             return self._fail(started, request_id, rejected, model)
         body = {"request_id": request_id, "route": alias, **body}
         payload = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -136,12 +120,12 @@ class Explainer:
             (record,) = model.schema.validate(data)
             prediction = model.predict(model.schema.feed([record]))
         except RecordsInvalid as exc:
-            raise _Rejected(
+            raise Rejected(
                 exc.status, "invalid_records", exc.message, exc.hint, exc.errors
             ) from None
         except ServeError as exc:
             _log.error("request %s: %s", request_id, exc)
-            raise _Rejected(500, "model_error", exc.message, exc.hint or "") from None
+            raise Rejected(500, "model_error", exc.message, exc.hint or "") from None
         values = record.__dict__
         row = {spec.column: values[f"f{i}"] for i, spec in enumerate(model.schema.inputs)}
         native = await asyncio.to_thread(self._native, model.served)
@@ -149,10 +133,10 @@ class Explainer:
             contributions = await asyncio.to_thread(_contributions, native, row, top)
         except BoucleError as exc:
             _log.error("request %s: %s", request_id, exc)
-            raise _Rejected(422, "explain_failed", exc.message, exc.hint or "", None) from None
+            raise Rejected(422, "explain_failed", exc.message, exc.hint or "", None) from None
         except Exception as exc:  # a bug must still be answered and counted
             _log.exception("request %s: explaining failed", request_id)
-            raise _Rejected(
+            raise Rejected(
                 500,
                 "internal_error",
                 f"Internal error while explaining: {type(exc).__name__}.",
@@ -171,7 +155,7 @@ class Explainer:
         """The cached native pipeline of ``served``, loaded on first use (worker thread)."""
         label = f"model '{served.name}' version {served.version} (alias '{served.alias}')"
         if served.store is None or not served.model_digest:
-            raise _Rejected(
+            raise Rejected(
                 503,
                 "not_explainable",
                 f"{label} has no stored native pipeline to explain.",
@@ -185,7 +169,7 @@ class Explainer:
         return cached
 
     def _fail(
-        self, started: float, request_id: str, rejected: _Rejected, model: LoadedModel | None
+        self, started: float, request_id: str, rejected: Rejected, model: LoadedModel | None
     ) -> Response:
         content: dict[str, Any] = {
             "detail": rejected.message,
@@ -210,7 +194,7 @@ def _top(raw: str | None) -> int:
     except ValueError:
         top = 0
     if not 1 <= top <= MAX_TOP:
-        raise _Rejected(
+        raise Rejected(
             422,
             "invalid_top",
             f"top must be an integer from 1 to {MAX_TOP}, got {raw!r}.",
@@ -223,7 +207,7 @@ def _parse(body: bytes) -> Any:
     try:
         return from_json(body)
     except ValueError as exc:
-        raise _Rejected(
+        raise Rejected(
             400,
             "malformed_json",
             f"The body is not valid JSON: {exc}.",
@@ -244,7 +228,7 @@ def _load_native(served: ServedModel, label: str) -> _Native:
         background = None
         if method != "tree":
             if not served.background_digest:
-                raise _Rejected(
+                raise Rejected(
                     503,
                     "not_explainable",
                     f"{label} needs background rows for the {method} explainer, and its "
@@ -256,7 +240,7 @@ def _load_native(served: ServedModel, label: str) -> _Native:
             data = served.store.get_bytes(served.background_digest)
             background = pd.read_parquet(io.BytesIO(data))
     except BoucleError as exc:
-        raise _Rejected(
+        raise Rejected(
             503,
             "not_explainable",
             f"The native pipeline of {label} cannot be read from {served.store.root}: "

@@ -61,8 +61,8 @@ class RequestIds:
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
 
-class _Rejected(Exception):
-    """A request that cannot be scored: the HTTP status and the error body."""
+class Rejected(Exception):
+    """A request refused by /predict or /explain: the HTTP status and the error body."""
 
     def __init__(
         self,
@@ -107,7 +107,7 @@ class Predictor:
         try:
             media = request.headers.get("content-type", "")
             if not is_json_media_type(media):
-                raise _Rejected(
+                raise Rejected(
                     415,
                     "unsupported_media_type",
                     f"Content-Type {media!r} is not JSON.",
@@ -116,7 +116,7 @@ class Predictor:
             body = await request.body()
             data = _parse(body)
             if not deployment.ready:
-                raise _Rejected(
+                raise Rejected(
                     503,
                     "not_ready",
                     "No model is loaded yet.",
@@ -126,7 +126,7 @@ class Predictor:
             alias = router.choose(router.key_of(data))
             model = deployment.models[alias]
             prediction, rows = await _score(model, data, request_id, self.metrics)
-        except _Rejected as rejected:
+        except Rejected as rejected:
             return self._fail(started, request_id, rejected, body, model)
         payload = orjson.dumps(
             {
@@ -172,7 +172,7 @@ class Predictor:
         self,
         started: float,
         request_id: str,
-        rejected: _Rejected,
+        rejected: Rejected,
         body: bytes | None,
         model: LoadedModel | None,
     ) -> Response:
@@ -221,7 +221,7 @@ def _parse(body: bytes) -> Any:
     try:
         return from_json(body)  # keeps NaN and Infinity, for validation to name them
     except ValueError as exc:
-        raise _Rejected(
+        raise Rejected(
             400,
             "malformed_json",
             f"The body is not valid JSON: {exc}.",
@@ -243,13 +243,13 @@ async def _score(
             return await run_in_threadpool(model.predict, feed), len(records)
         return model.predict(feed), len(records)
     except RecordsInvalid as exc:
-        raise _Rejected(exc.status, "invalid_records", exc.message, exc.hint, exc.errors) from None
+        raise Rejected(exc.status, "invalid_records", exc.message, exc.hint, exc.errors) from None
     except ServeError as exc:
         _log.error("request %s: %s", request_id, exc)
-        raise _Rejected(500, "model_error", exc.message, exc.hint or "") from None
+        raise Rejected(500, "model_error", exc.message, exc.hint or "") from None
     except Exception as exc:  # a bug must still be answered, counted and logged
         _log.exception("request %s failed", request_id)
-        raise _Rejected(
+        raise Rejected(
             500,
             "internal_error",
             f"Internal error: {type(exc).__name__}.",
