@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from boucle import errors
+from boucle._dask import completed_results
 from boucle.batch.output import AtomicParquetWriter
 from boucle.batch.plan import BatchPlan
 from boucle.batch.scoring import BatchModel, open_batch_session, score_chunk
 from boucle.batch.sources import Partition, partitions, read_chunks
-from boucle.errors import BoucleError, DataError
+from boucle.errors import BoucleError
 
 __all__ = ["PartScored", "default_workers", "score_partition", "score_with_dask"]
 
@@ -57,7 +57,7 @@ def score_with_dask(
     workers: int | None = None,
 ) -> int:
     """Score ``plan`` on a local Dask cluster into ``writer``; return the number of workers."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster
 
     n_workers = workers or default_workers()
     parts = partitions(plan.files, plan.chunk_rows)
@@ -86,18 +86,12 @@ def score_with_dask(
                 for index, part in enumerate(parts)
             ]
             done: dict[int, PartScored] = {}
-            for future in as_completed(futures):  # type: ignore[no-untyped-call]
-                try:
-                    result = future.result()
-                except Exception as exc:  # a worker died, or a bug: not one of our errors
-                    client.cancel(futures)
-                    raise BoucleError(
-                        f"a Dask worker failed to score a partition: {type(exc).__name__}: {exc}",
-                        hint="Run without --dask to see the failure on one process.",
-                    ) from exc
-                if isinstance(result, dict):  # a task failed with one of our errors
-                    client.cancel(futures)
-                    raise _error_of(result)
+            for result in completed_results(
+                client,
+                futures,
+                failure="to score a partition",
+                hint="Run without --dask to see the failure on one process.",
+            ):
                 done[result.index] = result
                 on_rows(result.rows)
         _concatenate([done[index] for index in range(len(parts))], plan, writer)
@@ -156,11 +150,3 @@ def _concatenate(parts: list[PartScored], plan: BatchPlan, writer: AtomicParquet
             writer.write(table, source=Path(part.path).name)
         offset += part.rows
         os.unlink(part.path)  # keep the scratch space at one copy of the output
-
-
-def _error_of(result: dict[str, Any]) -> BoucleError:
-    kind = getattr(errors, str(result.get("class")), None)
-    if not (isinstance(kind, type) and issubclass(kind, BoucleError)) or kind is errors.StepError:
-        kind = DataError
-    error: BoucleError = kind(str(result["message"]), hint=result.get("hint"))
-    return error

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from boucle import errors
+from boucle._dask import completed_results
 from boucle.errors import BoucleError, DataError
 from boucle.monitor.accumulate import (
     CategoryCounter,
@@ -250,14 +250,6 @@ def _merge(into: PartialCounts, part: PartialCounts) -> None:
     into.chunks += part.chunks
 
 
-def _error_of(result: Mapping[str, Any]) -> BoucleError:
-    kind = getattr(errors, str(result.get("class")), None)
-    if not (isinstance(kind, type) and issubclass(kind, BoucleError)) or kind is errors.StepError:
-        kind = DataError
-    error: BoucleError = kind(str(result["message"]), hint=result.get("hint"))
-    return error
-
-
 def _start_cluster(workers: int, processes: bool) -> Any:
     from distributed import LocalCluster
 
@@ -299,7 +291,7 @@ def drift_partitioned(
     per core; ``processes=True``: that many single-threaded processes on 127.0.0.1) unless
     ``client`` is an existing ``distributed.Client``.
     """
-    from distributed import Client, as_completed
+    from distributed import Client
 
     from boucle.batch.distributed import default_workers
     from boucle.monitor.drift import drift_from_counters, resolve_tests
@@ -328,18 +320,12 @@ def drift_partitioned(
         ]
         pending: dict[int, PartialCounts] = {}
         next_index = 0
-        for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            try:
-                result = future.result()
-            except Exception as exc:  # a worker died, or a bug: not one of our errors
-                client.cancel(futures)
-                raise BoucleError(
-                    f"a Dask worker failed on a partition: {type(exc).__name__}: {exc}",
-                    hint="Run without --dask to see the failure in one process.",
-                ) from exc
-            if isinstance(result, dict):
-                client.cancel(futures)
-                raise _error_of(result)
+        for result in completed_results(
+            client,
+            futures,
+            failure="on a partition",
+            hint="Run without --dask to see the failure in one process.",
+        ):
             pending[result.index] = result
             while next_index in pending:  # merge in partition order: reproducible floats
                 _merge(merged, pending.pop(next_index))
