@@ -146,3 +146,13 @@ def test_source_may_point_outside_the_project(tmp_path: Path) -> None:
     text = EXAMPLE.replace("data/adult.csv", "../shared/adult.csv")
     config = load_config(write(tmp_path, text), env={})
     assert config.data.source == str((tmp_path / ".." / "shared" / "adult.csv").resolve())
+
+
+def test_train_threads_default_to_one_and_must_be_positive(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, EXAMPLE), env={}).train.threads == 1
+    two = EXAMPLE.replace("  model: lightgbm", "  threads: 2\n  model: lightgbm")
+    assert load_config(write(tmp_path, two), env={}).train.threads == 2
+    path = write(tmp_path, EXAMPLE.replace("  model: lightgbm", "  threads: 0\n  model: lightgbm"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert "train.threads = 0" in str(info.value)

@@ -185,3 +185,12 @@ def test_bad_inputs(german_split: tuple[TargetEncoding, Split]) -> None:
         _fit(split, "binary", "lightgbm", -1)
     with pytest.raises(TrainingError, match=r"train.timeout_s 0 is not positive"):
         _fit(split, "binary", "lightgbm", 1, timeout_s=0)
+
+
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost", "random_forest"])
+def test_n_jobs_reaches_the_fitted_estimator(
+    german_split: tuple[TargetEncoding, Split], model: str
+) -> None:
+    _, split = german_split
+    assert _fit(split, "binary", model, 0).pipeline[-1].get_params()["n_jobs"] == 1
+    assert _fit(split, "binary", model, 0, n_jobs=2).pipeline[-1].get_params()["n_jobs"] == 2

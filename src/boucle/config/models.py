@@ -95,6 +95,13 @@ class TrainConfig(_Section):
     params: dict[str, Any] = Field(
         default_factory=dict, description="Fixed estimator parameters, applied over the search."
     )
+    threads: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Threads per model fit. Part of the cache key: gradient boosting results "
+        "depend on it. 1 is the fastest on small tables and on a busy machine.",
+    )
 
 
 class QuantizeConfig(_Section):

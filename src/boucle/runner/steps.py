@@ -107,6 +107,7 @@ def train(ctx: RunContext, validate: Manifest, split: Manifest) -> Manifest:
         metric=ctx.config.metric,
         seed=ctx.config.split.seed,
         fixed_params=ctx.config.train.params,
+        n_jobs=ctx.config.train.threads,
         on_trial=lambda number, score: ctx.progress(
             "train", number + 1, trials, f"trial {number + 1}/{trials} {result_metric}={score:.4f}"
         ),
