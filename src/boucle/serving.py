@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from boucle.config import BoucleConfig
     from boucle.registry import ModelVersionInfo
     from boucle.serve import ServeConfig, ServedModel
+    from boucle.serve.inputs import ModelInput
     from boucle.store import ArtifactStore
 
 __all__ = [
@@ -80,12 +81,6 @@ def load_served_models(config: BoucleConfig, serve: ServeConfig) -> list[ServedM
     onnx: dict[str, bytes] = {}  # champion and challenger are often one version: one copy
     models = []
     for alias, info in zip(aliases, resolve_versions(config, aliases), strict=True):
-        digest = info.tags.get("boucle.onnx_digest")
-        if not digest:
-            raise BoucleError(
-                f"version {info.version} of '{info.model_name}' ({alias}) has no ONNX export.",
-                hint=f"Run `boucle export {alias}` first.",
-            )
         run_id = info.boucle_run_id
         try:
             manifest = json.loads(store.read_bytes(run_manifest_path(run_id)))
@@ -98,32 +93,106 @@ def load_served_models(config: BoucleConfig, serve: ServeConfig) -> list[ServedM
                 "`boucle run` to register a new version.",
             ) from exc
         categories = training_categories(store, manifest)
-        if digest not in onnx:
-            onnx[digest] = store.get_bytes(digest)  # verified against the digest on read
         if categories is None:
             _log.warning(
                 "version %s of %r has no reference profile: unseen categories are accepted",
                 info.version,
                 info.model_name,
             )
+        model_digest = info.tags.get("boucle.model_digest") or train.get("model_digest")
+        digest = info.tags.get("boucle.onnx_digest")
+        runtime: dict[str, Any]
+        if digest:
+            if digest not in onnx:
+                onnx[digest] = store.get_bytes(digest)  # verified against the digest on read
+            runtime = {"onnx_bytes": onnx[digest], "expected_hash": digest}
+        else:
+            runtime = _python_path(store, manifest, info, alias, serve, model_digest)
         models.append(
             ServedModel(
                 alias=alias,
                 name=info.model_name,
                 version=info.version,
-                onnx_bytes=onnx[digest],
-                expected_hash=digest,
+                **runtime,
                 task_kind=train["kind"],
                 classes=tuple(train["classes"]) if train.get("classes") else None,
                 positive_class=train.get("positive_class"),
                 lineage_id=info.tags.get("boucle.lineage_id") or None,
                 categories=categories,
-                model_digest=info.tags.get("boucle.model_digest") or train.get("model_digest"),
+                model_digest=model_digest,
                 background_digest=_background_digest(manifest),
                 store=store,
             )
         )
     return models
+
+
+def _python_path(
+    store: ArtifactStore,
+    manifest: dict[str, Any],
+    info: ModelVersionInfo,
+    alias: str,
+    serve: ServeConfig,
+    model_digest: str | None,
+) -> dict[str, Any]:
+    """The ServedModel fields of a version without ONNX: its native pipeline, if allowed.
+
+    Only a version with no ONNX form has a Python path: one with feature functions, or whose
+    export step recorded a block (a plug-in model without a converter); any other version
+    without ONNX just needs ``boucle export``. And only under ``python_fallback: allow``.
+    """
+    label = f"version {info.version} of '{info.model_name}' ({alias})"
+    train = manifest["steps"]["train"]["manifest"]
+    functions = [str(f.get("spec")) for f in train.get("feature_functions") or []]
+    if functions:
+        why = f"its feature functions {', '.join(map(repr, functions))} are Python code"
+    elif info.tags.get("boucle.runtime") == "python":  # recorded by the export step
+        why = f"{info.tags.get('boucle.onnx_blocked_by')} has no ONNX converter"
+    else:
+        raise BoucleError(
+            f"{label} has no ONNX export.", hint=f"Run `boucle export {alias}` first."
+        )
+    if serve.python_fallback == "refuse":
+        raise BoucleError(
+            f"{label} has no ONNX form: {why}, and serve.python_fallback is 'refuse'.",
+            hint="Set serve.python_fallback: allow to serve it through the flagged Python path, "
+            "or drop the feature functions (features: in boucle.yaml) and retrain.",
+        )
+    if not model_digest:
+        raise StoreError(
+            f"{label} records no native pipeline digest (boucle.model_digest).",
+            hint="Re-run `boucle run` to register a new version.",
+        )
+    return {
+        "onnx_bytes": b"",
+        "expected_hash": model_digest,
+        "runtime": "python",
+        "native_bytes": store.get_bytes(model_digest),  # verified against the digest on read
+        "inputs": training_inputs(store, manifest),
+    }
+
+
+def training_inputs(store: ArtifactStore, manifest: dict[str, Any]) -> tuple[ModelInput, ...]:
+    """The raw feature columns of a run, typed by its reference profile (numeric or not).
+
+    The Python path validates requests against them; boolean columns, which the profile counts
+    as categories, are retyped from the fitted pipeline when it loads.
+    """
+    from boucle.serve.inputs import ModelInput
+
+    reference = manifest.get("steps", {}).get("reference", {}).get("manifest") or {}
+    kinds: dict[str, str] = {}
+    if reference.get("reference_digest"):
+        profile = json.loads(store.get_bytes(reference["reference_digest"]))
+        kinds = {str(f["name"]): str(f.get("kind")) for f in profile.get("features", [])}
+    columns = [str(c) for c in manifest["steps"]["train"]["manifest"].get("features", [])]
+    return tuple(
+        ModelInput(column, column, "float32", "numeric")
+        if kinds.get(column) == "numeric"
+        else ModelInput(column, column, "string", "categorical")
+        for column in columns
+        if column in kinds
+    )
 
 
 def _background_digest(manifest: dict[str, Any]) -> str | None:

@@ -123,6 +123,18 @@ alerts:
     sent = boucle_cli("alerts", "test", "file", cwd=project, env=env)
     assert sent.returncode == 0, sent.stderr
     assert json.loads((project / "alerts.jsonl").read_text())["rule"] == "(test)"
+    # The plug-in's code is in the train step's cache key: unchanged, train is cached; an
+    # edit to its module (same distribution version) re-runs it.
+    assert boucle_cli("run", cwd=project, env=env).returncode == 0
+    assert (
+        json.loads(boucle_cli("runs", "--json", cwd=project, env=env).stdout)[-1]["steps"]["train"]
+        == "cached"
+    )
+    module = site / "demo_plugins.py"
+    module.write_text(module.read_text() + "\n# edited: the model's code changed\n")
+    assert boucle_cli("run", cwd=project, env=env).returncode == 0
+    last = json.loads(boucle_cli("runs", "--json", cwd=project, env=env).stdout)[-1]
+    assert last["steps"]["train"] == "done" and last["steps"]["split"] == "cached"
     # Without the distribution, the same project says what is missing and how to fix it.
     gone = boucle_cli("run", cwd=project)
     assert gone.returncode == 2

@@ -145,3 +145,25 @@ def test_config_names_are_checked_without_importing(installed: Path) -> None:
     assert "demo_plugins" not in sys.modules
     with pytest.raises(ValueError, match="Available: log, smtp, webhook, jsonl"):
         check_config_name("alert_sink", "pager")
+
+
+def test_plugin_fingerprint_follows_the_source_and_the_version(installed: Path) -> None:
+    from boucle.plugins import plugin_fingerprint
+
+    assert plugin_fingerprint("model", "lightgbm") is None  # built-ins are in boucle's own code
+    first = plugin_fingerprint("model", "demo_logistic")
+    assert first is not None
+    assert first["target"] == "demo_plugins:DemoLogistic"
+    assert first["distribution"] == "boucle-demo-plugins 1.0"
+    assert first["source_hash"] is not None and len(first["source_hash"]) == 64
+    assert plugin_fingerprint("model", "demo_plugins:DemoLogistic") == {
+        **first,
+        "distribution": None,
+    }
+    module = installed / "demo_plugins.py"
+    module.write_text(module.read_text() + "\n# an edit that changes the model's code\n")
+    edited = plugin_fingerprint("model", "demo_logistic")
+    assert edited is not None and edited["source_hash"] != first["source_hash"]
+    assert {k: v for k, v in edited.items() if k != "source_hash"} == {
+        k: v for k, v in first.items() if k != "source_hash"
+    }

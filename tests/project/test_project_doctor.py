@@ -67,10 +67,13 @@ def test_data_features_and_export_problems_are_named_with_a_fix(credit: Path) ->
     assert "add_ratio" in features.fix
     _edit(credit, ", features.py:nope]", "]")
     features = next(c for c in diagnose(credit / "boucle.yaml").checks if c.name == "features")
-    assert features.status == "warn" and "no ONNX form" in features.detail
-    assert "export.enabled: false" in features.fix
-    _edit(credit, "export:\n  enabled: true", "export:\n  enabled: false")
-    assert _statuses(credit)["features"] == "ok"
+    assert features.status == "ok" and "flagged Python path" in features.detail
+    (credit / "boucle.yaml").write_text(
+        (credit / "boucle.yaml").read_text() + "serve: {python_fallback: refuse}\n"
+    )
+    features = next(c for c in diagnose(credit / "boucle.yaml").checks if c.name == "features")
+    assert features.status == "warn" and "will refuse the model" in features.detail
+    assert "serve.python_fallback: allow" in features.fix
 
 
 def test_an_unwritable_store_fails(credit: Path) -> None:

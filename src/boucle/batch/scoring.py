@@ -66,6 +66,14 @@ def load_batch_model(config: BoucleConfig, ref: str) -> BatchModel:
 
     info = resolve_version(config.stores.tracking or "", config.project, ref)
     digest = info.tags.get("boucle.onnx_digest")
+    if not digest and info.tags.get("boucle.runtime") == "python":
+        raise BoucleError(
+            f"version {info.version} of '{info.model_name}' has no ONNX form "
+            f"({info.tags.get('boucle.onnx_blocked_by')} blocks it), and batch scoring runs "
+            "ONNX models only.",
+            hint="Score through `boucle serve` (its flagged Python path), or retrain without "
+            "what blocks ONNX (Python feature functions, a model without a converter).",
+        )
     if not digest:
         raise BoucleError(
             f"version {info.version} of '{info.model_name}' has no ONNX export to score with.",

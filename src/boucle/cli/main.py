@@ -87,7 +87,7 @@ def export_model(
 
     with user_errors():
         outcome = progress_run(_STEPS, lambda hooks: api.export(ref, config, hooks=hooks))
-    print_export_summary(outcome)
+        print_export_summary(outcome)  # raises ExportError when feature functions block ONNX
 
 
 @app.command("monitor")

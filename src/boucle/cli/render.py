@@ -71,7 +71,9 @@ def print_run_summary(outcome: RunOutcome, config_path: Path | str) -> None:
     table.add_row("aliases of this version", aliases)
     table.add_row("champion version", str(register.get("champion_version", "-")))
     export = steps.get("export", {}).get("manifest")
-    if export:
+    if export and export.get("blocked_by"):
+        table.add_row("ONNX", f"none: {export['reason']}; served through the Python path")
+    elif export:
         table.add_row("ONNX parity", _parity_text(export))
     statuses = ", ".join(f"{name}: {step['status']}" for name, step in steps.items())
     table.add_row("steps", statuses)
@@ -105,6 +107,16 @@ def _parity_text(export: dict[str, Any]) -> str:
 def print_export_summary(outcome: RunOutcome) -> None:
     """What an export produced: digest, size, parity and quantization decision."""
     export = outcome.steps["export"].manifest
+    if export.get("blocked_by"):
+        from boucle.errors import ExportError
+
+        raise ExportError(
+            f"Version {outcome.manifest.get('model_version')} cannot be exported to ONNX: "
+            f"its {export['reason']} (recorded in the ledger as model_export_blocked).",
+            hint="`boucle serve` serves it through the flagged Python path "
+            "(serve.python_fallback: allow); for ONNX, move the computation into the data "
+            "(or drop it from features:) and retrain.",
+        )
     console().print(
         f"exported version {outcome.manifest.get('model_version')} "
         f"({outcome.steps['export'].status}): onnx {export['onnx_digest'][:16]}…, "

@@ -245,6 +245,10 @@ def _fresh_gate(evidence: Evidence, champion: ChampionView, holder: int) -> Foun
 def _onnx_parity(config: BoucleConfig, now: Classification | None, evidence: Evidence) -> Found:
     event = evidence.latest("model_exported")
     if event is None:
+        blocked = evidence.latest("model_export_blocked")
+        if blocked is not None:
+            reason = blocked.payload.get("reason")
+            return False, f"no ONNX form ({_event_at(blocked)}): {reason}"
         return False, f"version {evidence.ref.version} was never exported"
     parity = event.payload.get("parity") or {}
     if not parity.get("passed"):

@@ -6,7 +6,8 @@ A version's evidence is:
   (MLflow tag ``boucle.lineage_id``);
 * the ``data_validated`` event of the data gate its training data passed (matched by the
   report digest in its run's manifest, since the data gate runs before the lineage is known);
-* the ``gate_evaluated`` (as challenger) and ``model_exported`` events naming the version.
+* the ``gate_evaluated`` (as challenger), ``model_exported`` and ``model_export_blocked``
+  events naming the version.
 
 The evidence hash is blake3 over the model digest, those events' hashes in chain order and the
 recorded classification (risk class + use-case hash). Any new evidence changes it, so an
@@ -43,6 +44,7 @@ EVIDENCE_KINDS = (
     "skew_checked",
     "gate_evaluated",
     "model_exported",
+    "model_export_blocked",
 )
 _LINEAGE_KINDS = ("explained", "fairness_checked", "robustness_checked", "skew_checked")
 
@@ -104,7 +106,7 @@ def collect_evidence(ledger: Ledger, ref: VersionRef) -> Evidence:
     for event in ledger.events(kind="data_validated"):
         if _feeds_version(event, ref):
             found[event.index] = event
-    for kind in ("gate_evaluated", "model_exported"):
+    for kind in ("gate_evaluated", "model_exported", "model_export_blocked"):
         for event in ledger.events(kind=kind):
             if _names_version(event, ref):
                 found[event.index] = event

@@ -96,6 +96,16 @@ def collect_models(
         update={"routes": routing.routes, "shadow": None, "sticky_key": None}
     )
     served = load_served_models(config, selected)
+    python = [model for model in served if model.runtime == "python"]
+    if python:
+        model = python[0]
+        raise PackageError(
+            f"version {model.version} of '{model.name}' ({model.alias}) has no ONNX form "
+            "(Python feature functions, or a model without a converter), and a bundle serves "
+            "ONNX models only.",
+            hint="Serve it with `boucle serve` (the flagged Python path), or retrain without "
+            "what blocks ONNX to package it.",
+        )
     models = [_bundled(model) for model in served]
     limits = BundleRouting(
         routes=tuple((route.alias, route.weight) for route in routing.routes),

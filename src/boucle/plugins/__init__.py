@@ -29,6 +29,7 @@ from boucle.plugins.discovery import (
     clear_plugin_cache,
     discover_plugins,
     is_dotted_path,
+    plugin_fingerprint,
     reserved_names,
     resolve_plugin,
     unknown_plugin_error,
@@ -51,6 +52,7 @@ __all__ = [
     "is_dotted_path",
     "load_plugin",
     "make_alert_sink",
+    "plugin_fingerprint",
     "reserved_names",
     "resolve_plugin",
 ]

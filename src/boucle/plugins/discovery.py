@@ -27,6 +27,7 @@ __all__ = [
     "clear_plugin_cache",
     "discover_plugins",
     "is_dotted_path",
+    "plugin_fingerprint",
     "reserved_names",
     "resolve_plugin",
 ]
@@ -211,3 +212,33 @@ def _check_kind(kind: str) -> None:
         raise PluginError(
             f"unknown plug-in kind {kind!r}.", hint=f"Use one of: {', '.join(PLUGIN_KINDS)}."
         )
+
+
+def plugin_fingerprint(kind: PluginKind, ref: str) -> dict[str, str | None] | None:
+    """What identifies the code of plug-in ``ref``, for cache keys; ``None`` for a built-in.
+
+    ``{target, distribution, source_hash}``: the entry point's ``module:attr``, the declaring
+    distribution and its version, and the blake3 of the module's source file (located without
+    importing the module itself; its parent packages are imported). The source hash catches
+    an edit the version does not (an editable install, a module next to boucle.yaml).
+    """
+    import importlib.util
+
+    from boucle.hashing import blake3_hex
+
+    if ref in reserved_names(kind):
+        return None
+    entry = resolve_plugin(kind, ref)
+    module = entry.target.split(":", 1)[0]
+    source_hash: str | None = None
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin and spec.has_location:
+        try:
+            with open(spec.origin, "rb") as handle:
+                source_hash = blake3_hex(handle.read())
+        except OSError:
+            source_hash = None
+    return {"target": entry.target, "distribution": entry.distribution, "source_hash": source_hash}

@@ -215,15 +215,21 @@ def _check_features(config: BoucleConfig) -> DoctorCheck:
     except BoucleError as exc:
         return DoctorCheck("features", "fail", exc.message, exc.hint or "")
     names = ", ".join(ref.spec for ref in refs)
-    if config.export.enabled:
+    fallback = str(config.serve.get("python_fallback", "allow"))
+    if fallback == "refuse":
         return DoctorCheck(
             "features",
             "warn",
-            f"{names} load, but Python feature functions have no ONNX form: the export step "
-            "of `boucle run` will fail after registration.",
-            "Set export.enabled: false in boucle.yaml while features: is not empty.",
+            f"{names} load, but Python feature functions have no ONNX form and "
+            "serve.python_fallback is 'refuse': `boucle serve` will refuse the model.",
+            "Set serve.python_fallback: allow, or drop the feature functions.",
         )
-    return DoctorCheck("features", "ok", f"{names} load")
+    return DoctorCheck(
+        "features",
+        "ok",
+        f"{names} load (no ONNX form: served through the flagged Python path; "
+        "`boucle package` needs ONNX)",
+    )
 
 
 def _check_quality_tools(config: BoucleConfig) -> DoctorCheck:

@@ -253,14 +253,21 @@ class ParityGate:
             and str(e.payload.get("version")) == str(chal.version)
         ]
         if not exports:
-            return GateCheck.outcome(
-                self.name,
-                False,
-                None,
-                True,
-                f"v{chal.version} has no model_exported event: export it first "
-                f"(`boucle export {chal.version}`)",
+            blocked = [
+                e
+                for e in context.events("model_export_blocked")
+                if e.payload.get("model") == chal.model_name
+                and str(e.payload.get("version")) == str(chal.version)
+            ]
+            detail = (
+                f"v{chal.version} has no ONNX form: its {blocked[-1].payload.get('reason')} "
+                f"(event {blocked[-1].index}); it is served through the Python path, which has "
+                "no parity to check (set gates.require_parity: false to accept that)"
+                if blocked
+                else f"v{chal.version} has no model_exported event: export it first "
+                f"(`boucle export {chal.version}`)"
             )
+            return GateCheck.outcome(self.name, False, None, True, detail)
         parity = exports[-1].payload.get("parity") or {}
         passed = parity.get("passed") is True
         diff, agree = parity.get("max_abs_diff"), parity.get("label_agreement")

@@ -2,6 +2,8 @@
 
 The ONNX file, the parity report and the quantization report go to the artifact store, are
 attached to the MLflow run of the version, and the version is tagged with the ONNX digest.
+A model whose feature functions block ONNX is recorded as such (``model_export_blocked``)
+instead of failing the run: see :func:`_blocked`.
 """
 
 from __future__ import annotations
@@ -24,11 +26,32 @@ def export(
     """Convert the registered pipeline to ONNX; fail above the parity tolerance."""
     from boucle.export import export_onnx, quantize
     from boucle.registry import attach_files, tag_version
+    from boucle.train.estimators import get_estimator_spec
+    from boucle.train.pipeline import feature_function_specs
 
     cfg = ctx.config.export
     x_train, _, x_test, y_test, encoding = load_split_frames(ctx, validate, split)
     pipeline = load_model(ctx, train)
     model = train["model"]
+    blocking = feature_function_specs(pipeline)
+    if blocking:
+        many = len(blocking) > 1
+        return _blocked(
+            ctx,
+            register,
+            blocking,
+            f"feature function{'s' if many else ''} {', '.join(map(repr, blocking))} "
+            f"(features: in boucle.yaml) {'are' if many else 'is'} Python code, which has no "
+            "ONNX form",
+        )
+    if not get_estimator_spec(model).onnx_convertible:
+        return _blocked(
+            ctx,
+            register,
+            [f"train.model: {model}"],
+            f"model plug-in {model!r} does not declare onnx_convertible = True (no skl2onnx "
+            "converter)",
+        )
     onnx = export_onnx(
         pipeline, x_test, task_kind=encoding.kind, model=model, tolerance=cfg.tolerance
     )
@@ -85,6 +108,38 @@ def export(
         "quantization": quant,
         "inputs": [spec.to_dict() for spec in onnx.inputs],
         "artifacts": artifacts,
+    }
+
+
+def _blocked(ctx: RunContext, register: Manifest, blocked_by: list[str], reason: str) -> Manifest:
+    """A model with no ONNX form (Python feature functions, a plug-in without a converter).
+
+    Recorded, not a failure of the run: the version is tagged ``boucle.runtime=python`` (with
+    what blocks ONNX), and the ledger gets ``model_export_blocked``. ``boucle serve`` then
+    serves it through the flagged Python path (or refuses, under ``serve.python_fallback:
+    refuse``); ``boucle export`` reports it as an error; the parity gate fails for want of an
+    ONNX model.
+    """
+    from boucle.registry import tag_version
+
+    tags = {"boucle.runtime": "python", "boucle.onnx_blocked_by": ", ".join(blocked_by)}
+    tag_version(ctx.config.stores.tracking or "", register["model_name"], register["version"], tags)
+    ctx.ledger_event(
+        "model_export_blocked",
+        {
+            "model": register["model_name"],
+            "version": register["version"],
+            "blocked_by": blocked_by,
+            "reason": reason,
+            "runtime": "python",
+        },
+    )
+    return {
+        "onnx_digest": None,
+        "blocked_by": blocked_by,
+        "reason": reason,
+        "runtime": "python",
+        "artifacts": [],
     }
 
 

@@ -30,6 +30,8 @@ def skew(
     from boucle.export import read_input_schema
     from boucle.train.pipeline import classify_columns
 
+    if not export.get("onnx_digest"):
+        return {"skipped": f"no ONNX model to compare: {export.get('reason', 'not exported')}"}
     x_train, _, _, _, _ = load_split_frames(ctx, validate, split)
     kinds = classify_columns(x_train)
     training = {str(c): "numeric" for c in kinds.numeric}

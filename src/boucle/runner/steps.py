@@ -161,6 +161,19 @@ def _feature_step(ctx: RunContext) -> Any:
     )
 
 
+def _train_fingerprint(ctx: RunContext) -> dict[str, Any]:
+    """The user code in a model: feature functions' and a plug-in model's source hashes.
+
+    Editing one re-runs train; so does a plug-in model's new distribution version.
+    """
+    from boucle.plugins import plugin_fingerprint
+
+    if "model_plugin" not in ctx.memo:
+        ctx.memo["model_plugin"] = plugin_fingerprint("model", ctx.config.train.model)
+    plugin = ctx.memo["model_plugin"]
+    return {**_feature_fingerprint(ctx), **({"model_plugin": plugin} if plugin else {})}
+
+
 def _feature_fingerprint(ctx: RunContext) -> dict[str, Any]:
     """The source hash of each feature function's file: editing one re-runs train."""
     if not ctx.config.features:
@@ -426,7 +439,7 @@ FOUNDATION_STEPS: tuple[Step, ...] = (
             "features": list(c.features),
         },
         code=("train", "runner/steps", "project/features", "project/transformer"),
-        fingerprint=_feature_fingerprint,
+        fingerprint=_train_fingerprint,
     ),
     Step(
         "evaluate",

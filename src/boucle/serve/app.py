@@ -119,6 +119,8 @@ def create_app(
         predictor.deployment = deployment
         metrics.models_loaded.set(len(deployment.models))
         metrics.models_refused.set(len(deployment.refused))
+        python = [m for m in deployment.models.values() if m.served.runtime == "python"]
+        metrics.models_python.set(len(python))
         app.openapi_schema = None  # the request schema follows the served model
 
     async def load_initial() -> None:

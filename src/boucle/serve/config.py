@@ -23,6 +23,7 @@ from boucle.serve.errors import ServeError
 __all__ = [
     "ADMIN_TOKEN_ENV",
     "WEIGHT_TOLERANCE",
+    "PythonFallback",
     "RecordRules",
     "RouteWeight",
     "RoutingConfig",
@@ -40,6 +41,7 @@ MIB = 1024 * 1024
 Alias = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.-]*$")]
 #: What a categorical value unseen in training gets: a 422 (``reject``) or scored (``allow``).
 UnknownCategoryPolicy = Literal["reject", "allow"]
+PythonFallback = Literal["allow", "refuse"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,11 @@ class ServeConfig(RoutingConfig):
     unknown_category: UnknownCategoryPolicy = Field(
         "reject",
         description="A categorical value unseen in training: reject (422) or allow (scored).",
+    )
+    python_fallback: PythonFallback = Field(
+        "allow",
+        description="A version whose feature functions have no ONNX form: serve its native "
+        "pipeline through the flagged Python path (allow) or refuse to load it (refuse).",
     )
     log_dir: Path | None = Field(
         None, description="Root of the Parquet prediction log; default stores.root/predictions."

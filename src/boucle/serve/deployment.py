@@ -75,6 +75,7 @@ class Deployment:
                     "name": model.served.name,
                     "version": model.served.version,
                     "task_kind": model.served.task_kind,
+                    "runtime": model.served.runtime,
                     "lineage_id": model.served.lineage_id,
                     "blake3": model.served.expected_hash,
                     "known_categories": sorted(model.served.categories or {}),

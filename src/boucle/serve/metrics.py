@@ -125,6 +125,11 @@ class ServeMetrics:
         self.models_loaded = Gauge(
             "boucle_models_loaded", "Models verified and loaded.", registry=registry
         )
+        self.models_python = Gauge(
+            "boucle_models_python_runtime",
+            "Loaded models served through the Python path (feature functions, no ONNX form).",
+            registry=registry,
+        )
         self.models_refused = Gauge(
             "boucle_models_refused",
             "Models refused (hash mismatch or load failure).",

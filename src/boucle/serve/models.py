@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +74,13 @@ class ServedModel:
     background_digest: str | None = None
     #: The artifact store holding ``model_digest`` (read only on the first ``/explain``).
     store: ArtifactStore | None = field(default=None, repr=False, compare=False)
+    #: ``onnx``, or ``python``: the flagged path of a version whose feature functions have no
+    #: ONNX form (:mod:`boucle.serve.python_runtime`); then ``onnx_bytes`` is empty,
+    #: ``native_bytes`` holds the joblib pipeline from the store and ``expected_hash`` is
+    #: its digest (``model_digest``), and ``inputs`` is the training schema.
+    runtime: Literal["onnx", "python"] = "onnx"
+    native_bytes: bytes | None = field(default=None, repr=False)
+    inputs: tuple[ModelInput, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +106,10 @@ class LoadedModel:
             self.positive_index = (
                 self.classes.index(positive) if positive in self.classes else len(self.classes) - 1
             )
-        #: How responses and log records name the model.
+        #: How responses and log records name the model (and flag the Python path).
         self.info = {"alias": served.alias, "name": served.name, "version": served.version}
+        if served.runtime == "python":
+            self.info["runtime"] = "python"
         self._classifier = served.task_kind != "regression"
 
     def predict(self, feed: dict[str, npt.NDArray[Any]]) -> Prediction:
@@ -208,6 +217,11 @@ def record_schema(
 
 def _load(served: ServedModel, *, rules: RecordRules, sticky_key: str | None) -> LoadedModel:
     label = f"{served.name} version {served.version} (alias '{served.alias}')"
+    if served.runtime == "python":
+        from boucle.serve.python_runtime import load_python_model
+
+        session, inputs = load_python_model(served, model=label)
+        return LoadedModel(served, session, record_schema(served, inputs, rules, sticky_key))
     actual = blake3_hex(served.onnx_bytes)
     if not hmac.compare_digest(actual, served.expected_hash.strip().lower()):
         raise ServeError(

@@ -144,7 +144,11 @@ def _scope(facts: VersionFacts) -> list[Block]:
 
 def _general(facts: VersionFacts, cite: Citations) -> list[Block]:
     """Item 1: purpose, provider, version, interactions, software, forms, instructions."""
-    exports = [e for e in facts.lifecycle if e.kind in ("model_exported", "package_built")]
+    exports = [
+        e
+        for e in facts.lifecycle
+        if e.kind in ("model_exported", "model_export_blocked", "package_built")
+    ]
     mine = [e for e in exports if str(e.payload.get("version")) == str(facts.ref.version)]
     forms = (
         Fact(
@@ -152,6 +156,8 @@ def _general(facts: VersionFacts, cite: Citations) -> list[Block]:
             "; ".join(
                 f"ONNX model {str(e.payload.get('onnx_digest'))[:12]}"
                 if e.kind == "model_exported"
+                else f"native Python pipeline, no ONNX form ({e.payload.get('reason')})"
+                if e.kind == "model_export_blocked"
                 else f"serving package ({e.payload.get('out')})"
                 for e in mine
             ),

@@ -44,6 +44,7 @@ LIFECYCLE_KINDS = (
     "alias_set",
     "gate_evaluated",
     "model_exported",
+    "model_export_blocked",
     "package_built",
     "promotion_refused",
     "model_promoted",

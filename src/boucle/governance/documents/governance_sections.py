@@ -207,6 +207,8 @@ def _lifecycle_detail(event: LedgerEvent) -> str:
         return f"ONNX {short_hash(str(payload.get('onnx_digest')))}, parity " + (
             "passed" if parity.get("passed") else "failed"
         )
+    if kind == "model_export_blocked":
+        return f"no ONNX form ({payload.get('reason')}): Python serving path"
     if kind == "model_rolled_back":
         moved = f"v{payload.get('from_version')} → v{payload.get('version')}"
         return f"{payload.get('alias')} rolled back {moved}"

@@ -1,0 +1,138 @@
+"""The flagged Python path: serve a version that has no ONNX form.
+
+A project's feature functions (``features:`` in boucle.yaml) are Python code, which skl2onnx
+cannot convert, and a plug-in model may have no converter: such a version has no ONNX file
+(the export step records what blocks it). Under ``serve.python_fallback: allow`` (the
+default) the server scores it with its native scikit-learn pipeline instead, and says so
+everywhere: the response's ``model`` carries ``"runtime": "python"``, ``/readyz`` lists the
+runtime of every model, ``/metrics`` has ``boucle_models_python_runtime``, and the start-up
+log warns. Under ``refuse``, ``boucle serve`` stops with an error naming what blocks ONNX.
+
+The pipeline is the joblib file of the train step, read from boucle's own artifact store by
+the digest the registry recorded, and hashed again here before it is unpickled: nothing that
+did not come from the hash-verified store is ever loaded. Unlike the ONNX path, this one
+imports pandas and scikit-learn (about 150 MiB more) and runs the user's feature functions
+in the server process; requests are validated by the same schema (built from the training
+rows' column kinds), and see the same float32 values as an ONNX model would.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from boucle.hashing import blake3_hex
+from boucle.serve.errors import ServeError
+from boucle.serve.inputs import ModelInput
+
+if TYPE_CHECKING:
+    from boucle.serve.models import ServedModel
+
+__all__ = ["PythonSession", "load_python_model"]
+
+_log = logging.getLogger("boucle.serve")
+
+
+class PythonSession:
+    """What the server asks of an onnxruntime session, answered by a native pipeline.
+
+    ``run(None, feed)`` takes the ONNX-style feed (``{input name: array [N, 1]}``: float32
+    numbers with NaN for missing, strings with ``""`` for missing) and returns what a boucle
+    ONNX model returns: ``[class codes]`` and ``[probabilities]`` for a classifier, ``[values]``
+    for a regressor.
+    """
+
+    def __init__(self, pipeline: Any, inputs: Sequence[ModelInput], *, classifier: bool) -> None:
+        self.pipeline = pipeline
+        self.inputs = tuple(inputs)
+        self.classifier = classifier
+
+    def run(self, output_names: Any, feed: dict[str, npt.NDArray[Any]]) -> list[npt.NDArray[Any]]:
+        """Score ``feed`` with the pipeline (``output_names`` is ignored, as ``None`` is)."""
+        import pandas as pd
+
+        frame = pd.DataFrame({spec.column: _column(spec, feed[spec.name]) for spec in self.inputs})
+        if not self.classifier:
+            return [np.asarray(self.pipeline.predict(frame), dtype=np.float32).reshape(-1, 1)]
+        probabilities = np.asarray(self.pipeline.predict_proba(frame), dtype=np.float32)
+        return [probabilities.argmax(axis=1).astype(np.int64), probabilities]
+
+
+def _column(spec: ModelInput, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    flat = values.reshape(-1)
+    if spec.kind == "numeric":
+        return flat.astype(np.float64)
+    if spec.kind == "boolean":
+        numbers = flat.astype(np.float64)
+        return np.array([None if np.isnan(v) else bool(v) for v in numbers.tolist()], dtype=object)
+    return np.array([None if v == "" else v for v in flat.tolist()], dtype=object)
+
+
+def load_python_model(served: ServedModel, *, model: str) -> tuple[PythonSession, list[ModelInput]]:
+    """Verify the native pipeline's bytes, unpickle them, and wrap them as a session.
+
+    Raises :class:`ServeError` when the bytes are missing or do not hash to
+    ``served.expected_hash``, when the training schema is unknown, or when they do not load.
+    """
+    data = served.native_bytes
+    if not data:
+        raise ServeError(
+            f"{model} is served through the Python path but no pipeline bytes were given.",
+            hint="Load it with boucle.serving.load_served_models (boucle serve).",
+        )
+    actual = blake3_hex(data)
+    if not hmac.compare_digest(actual, served.expected_hash.strip().lower()):
+        raise ServeError(
+            f"The pipeline bytes of {model} hash to {actual}, not to "
+            f"{served.expected_hash!r} recorded for it: refusing to unpickle them.",
+            hint="The model file was changed or corrupted; retrain with `boucle run`.",
+        )
+    if not served.inputs:
+        raise ServeError(
+            f"{model} has no recorded training schema, which the Python path validates "
+            "requests against.",
+            hint="Re-run `boucle run`: its reference step records the column kinds.",
+        )
+    import joblib
+
+    try:
+        pipeline = joblib.load(io.BytesIO(data))
+    except Exception as exc:  # an unpicklable class, a missing feature-function module, ...
+        raise ServeError(
+            f"The native pipeline of {model} does not load: {type(exc).__name__}: {exc}.",
+            hint="Serve from the project folder (its feature functions must import), with "
+            "the library versions it was trained with.",
+        ) from exc
+    _log.warning(
+        "%s has no ONNX form: serving its native Python pipeline on the flagged Python path "
+        '(serve.python_fallback: allow). Responses carry "runtime": "python".',
+        model,
+    )
+    booleans = _boolean_columns(pipeline)
+    inputs = [
+        ModelInput(spec.name, spec.column, "float32", "boolean")
+        if spec.column in booleans
+        else spec
+        for spec in served.inputs
+    ]
+    return PythonSession(pipeline, inputs, classifier=served.task_kind != "regression"), inputs
+
+
+def _boolean_columns(pipeline: Any) -> set[str]:
+    """Columns the fitted ColumnTransformer reads as booleans (the profile counts them as text)."""
+    try:
+        fitted = pipeline.named_steps["preprocess"].transformers_
+    except (AttributeError, KeyError, TypeError):
+        return set()
+    return {
+        str(column)
+        for name, _, columns in fitted
+        if name == "bool" and isinstance(columns, list)
+        for column in columns
+    }
