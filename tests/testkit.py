@@ -6,12 +6,18 @@ on ``sys.path`` when it loads ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "free_port", "wait_for"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "boucle_serve", "free_port", "wait_for"]
 
 CHROMIUM = "/usr/bin/chromium"
 """Debian's chromium (``apt-get install -y chromium``); never a downloaded browser."""
@@ -46,3 +52,44 @@ def wait_for(condition: Callable[[], Any], *, timeout_s: float = 120.0, what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def boucle_serve(
+    cwd: Path, *, env: dict[str, str] | None = None, timeout_s: float = 180.0
+) -> Iterator[tuple[subprocess.Popen[str], Any]]:
+    """``boucle serve`` on a free loopback port in ``cwd``, ready: ``(process, httpx client)``.
+
+    The process's output (stdout and stderr) is a pipe the caller may read after stopping it;
+    on exit the server gets SIGTERM (if still running) and is waited for.
+    """
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "boucle", "serve", "--port", str(port)],
+        cwd=cwd,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            return True
+        try:
+            return client.get("/readyz").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(ready, timeout_s=timeout_s, what="boucle serve to be ready")
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        yield process, client
+    finally:
+        client.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -16,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from testkit import boucle_serve
 
 BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
 pytestmark = pytest.mark.slow
@@ -41,30 +39,8 @@ def test_serve_the_champion(
         "train: {model: logistic_regression, search: {trials: 0}}\n"
     )
     assert boucle_cli("run").returncode == 0
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "boucle", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as ready:
-                    if ready.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
+    with boucle_serve(tmp_path) as (server, client):
+        base = str(client.base_url).rstrip("/")
         records = german.drop(columns=["creditability"]).head(5).to_dict(orient="records")
         status, answer = _post(f"{base}/predict", records)
         assert status == 200, answer
@@ -77,7 +53,6 @@ def test_serve_the_champion(
             f"{base}/feedback", {"request_id": answer["request_id"], "outcome": "bad"}
         )
         assert status in (200, 202)
-    finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     logged = list((tmp_path / ".boucle" / "predictions").rglob("*.parquet"))

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from testkit import free_port, wait_for
+from testkit import boucle_serve, free_port
 
 pytestmark = pytest.mark.slow
 BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -95,34 +95,8 @@ def test_the_run_records_the_block_and_export_names_the_function(
 
 @pytest.fixture
 def server(project: Path) -> Iterator[tuple[subprocess.Popen[str], httpx.Client]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "boucle", "serve", "--port", str(port)],
-        cwd=project,
-        env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            return True
-        try:
-            return client.get("/readyz").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(ready, timeout_s=180, what="boucle serve to be ready")
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
-        yield process, client
-    finally:
-        client.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
+    with boucle_serve(project) as running:
+        yield running
 
 
 def test_the_server_scores_on_the_flagged_python_path(
