@@ -8,7 +8,8 @@ server runs in its own process with uvicorn (one worker, loopback, access log of
   ``run_server`` as shipped;
 * ``boucle-serve``: the real ``boucle serve`` command on a project trained by ``boucle run``
   (same routes), so its resident memory is the whole command's: CLI, configuration, registry
-  lookup (in a child process that exits) and server;
+  (boucle's registry file; the check against MLflow runs in a child process that exits) and
+  server, and its time to ready is the command's, from the process start;
 * ``bare``: the ~25-line app in :func:`bare_app` (no validation, no log, no metrics), with
   the same onnxruntime session options as boucle, so that the ratio measures everything else;
 * ``bare-ort-defaults``: the same app with onnxruntime's default session options;

@@ -7,11 +7,22 @@ The categories seen in training come from the version's reference profile (the `
 step profiles the training rows), so that the server can refuse a category the model never saw.
 
 The registry is MLflow, whose client takes about 150 MiB of resident memory once imported and
-never gives it back, while a server needs a handful of facts from it (version number, tags).
-So the aliases are resolved in a short-lived child process (``python -m boucle.serving``)
-that writes them as JSON and exits: the serving process never imports MLflow nor pandas, and
-its memory is the app's and the models'. The rest (run manifest, profile, ONNX bytes) is
-read here from the artifact store, which is light.
+never gives it back, and seconds to import, while a server needs a handful of facts from it
+(version number, tags). So the serving process never imports MLflow nor pandas:
+
+* **it starts from boucle's last-known registry state**: the alias cache boucle writes
+  itself whenever it registers, exports, promotes or rolls back
+  (:mod:`boucle.registry.alias_cache`, ``<stores.root>/registry/<model>.json``), read in a
+  millisecond;
+* **and reconciles within seconds**: once serving, the aliases are resolved in the registry
+  itself, in a short-lived child process (``python -m boucle.serving``) that refreshes the
+  cache and exits (:func:`reload_served_models`); if the registry disagrees (an alias moved
+  outside boucle, e.g. in the MLflow UI), a warning is logged and the models are swapped as
+  by ``POST /admin/reload``. Without a usable cache (none yet, another tracking store, a
+  damaged file, a ref it lacks, a non-SQLite registry) the child process is asked first.
+
+The rest (run manifest, profile, ONNX bytes) is read here from the artifact store, which is
+light.
 """
 
 from __future__ import annotations
@@ -39,6 +50,8 @@ if TYPE_CHECKING:
 __all__ = [
     "build_serve_config",
     "load_served_models",
+    "reload_served_models",
+    "resolve_in_registry",
     "resolve_versions",
     "training_categories",
 ]
@@ -230,12 +243,71 @@ def training_categories(
 
 
 def resolve_versions(config: BoucleConfig, refs: list[str]) -> list[ModelVersionInfo]:
-    """Resolve ``refs`` (aliases or versions) in the registry, in a child process.
+    """Resolve ``refs`` (aliases or versions): from boucle's alias cache, else in the registry.
+
+    The cache is boucle's last-known registry state (:mod:`boucle.registry.alias_cache`):
+    when it answers every ref, no process is started and MLflow is not touched; a server
+    built from it checks it with :func:`reload_served_models` once it is up. Otherwise (no
+    cache, another tracking store, a damaged file, a ref it lacks) the refs are resolved by
+    :func:`resolve_in_registry`, which also rewrites the cache.
+    """
+    cached = _resolve_from_cache(config, refs)
+    if cached is not None:
+        return cached
+    return resolve_in_registry(config, refs)
+
+
+def reload_served_models(config: BoucleConfig, serve: ServeConfig) -> list[ServedModel]:
+    """The models the registry serves now: the cache refreshed from the registry, then loaded.
+
+    What ``POST /admin/reload`` and the reconciliation after start call: the child process
+    rewrites boucle's cache with the registry's current state, and
+    :func:`load_served_models` then reads it (or, with no cache for this tracking store,
+    asks the registry itself).
+    """
+    from boucle.registry.alias_cache import alias_cache_path
+
+    if alias_cache_path(config.stores.tracking or "", config.project) is not None:
+        resolve_in_registry(config, serve.routing().aliases)  # rewrites the cache it reads
+    return load_served_models(config, serve)
+
+
+def _resolve_from_cache(config: BoucleConfig, refs: list[str]) -> list[ModelVersionInfo] | None:
+    """Every ref resolved from the alias cache, or ``None`` if one of them is not in it."""
+    from boucle.registry.alias_cache import alias_cache_path, read_alias_cache
+    from boucle.registry.versions import split_ref
+
+    tracking = config.stores.tracking or ""
+    snapshots = {}
+    found = []
+    for ref in refs:
+        name, _ = split_ref(config.project, ref)
+        if name not in snapshots:
+            snapshots[name] = read_alias_cache(tracking, name)
+        snapshot = snapshots[name]
+        info = snapshot.lookup(ref) if snapshot is not None else None
+        if info is None:
+            if snapshot is not None:
+                _log.info("boucle's registry cache of %r has no %r: asking the registry", name, ref)
+            return None
+        found.append(info)
+    _log.info(
+        "resolved %s from boucle's registry cache %s (its last-known registry state)",
+        ", ".join(f"{ref}=v{info.version}" for ref, info in zip(refs, found, strict=True)),
+        ", ".join(str(alias_cache_path(tracking, name)) for name in snapshots),
+    )
+    return found
+
+
+def resolve_in_registry(config: BoucleConfig, refs: list[str]) -> list[ModelVersionInfo]:
+    """Resolve ``refs`` in the registry itself, in a child process that also rewrites the cache.
 
     Raises the registry's own error (a :class:`~boucle.errors.TrackingError` naming the
     unknown alias and the known ones) as if it had been raised here.
     """
     from boucle.registry import ModelVersionInfo
+
+    _log.info("resolving %s in the registry (child process)", ", ".join(refs))
 
     request = {"tracking": config.stores.tracking or "", "model": config.project, "refs": refs}
     with tempfile.TemporaryDirectory(prefix="boucle-resolve-") as folder:
@@ -284,16 +356,27 @@ def resolve_versions(config: BoucleConfig, refs: list[str]) -> list[ModelVersion
 
 
 def _resolve_in_child(result_path: str) -> None:
-    """The child side of :func:`resolve_versions`: request on stdin, result in a JSON file."""
+    """The child side of :func:`resolve_in_registry`: request on stdin, result in a JSON file.
+
+    The alias cache of every model named is rewritten from the registry first, so that the
+    parent (and the next ``boucle serve``) reads the registry's current state from it.
+    """
     from boucle.registry import resolve_version
+    from boucle.registry.alias_cache import write_alias_cache
+    from boucle.registry.mlflow_bridge import mlflow_session
+    from boucle.registry.versions import split_ref
     from boucle.store._local import write_atomic
 
     request = json.loads(sys.stdin.read())
+    tracking, model = request["tracking"], request["model"]
     try:
-        versions = [
-            asdict(resolve_version(request["tracking"], request["model"], ref))
-            for ref in request["refs"]
-        ]
+        with mlflow_session(tracking):
+            from mlflow import MlflowClient
+
+            client = MlflowClient(tracking_uri=tracking)
+            for name in dict.fromkeys(split_ref(model, ref)[0] for ref in request["refs"]):
+                write_alias_cache(client, tracking, name)
+        versions = [asdict(resolve_version(tracking, model, ref)) for ref in request["refs"]]
         result: dict[str, Any] = {"versions": versions}
     except BoucleError as exc:
         result = {"error": {"class": type(exc).__name__, "message": exc.message, "hint": exc.hint}}

@@ -183,9 +183,6 @@ def blake3_of(data: bytes) -> str:
 
 def train_project(folder: Path, german_path: Path, extra: str = "") -> Path:
     """Train a German credit project with the real CLI in ``folder``; return its boucle.yaml."""
-    import os
-    import subprocess
-    import sys
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "boucle.yaml"
@@ -194,6 +191,16 @@ def train_project(folder: Path, german_path: Path, extra: str = "") -> Path:
         f"data: {{source: {german_path}, target: creditability, positive_class: bad}}\n"
         "train: {model: lightgbm, search: {trials: 0}}\n" + extra
     )
+    boucle_run(folder)
+    return path
+
+
+def boucle_run(folder: Path) -> None:
+    """``boucle run`` with the real CLI in ``folder``; it must succeed."""
+    import os
+    import subprocess
+    import sys
+
     done = subprocess.run(
         [sys.executable, "-m", "boucle", "run"],
         cwd=folder,
@@ -204,4 +211,3 @@ def train_project(folder: Path, german_path: Path, extra: str = "") -> Path:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return path

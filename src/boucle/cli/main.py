@@ -236,7 +236,7 @@ def serve(
 ) -> None:
     """Serve the registered ONNX models over REST (A/B routes, shadow, log, /metrics)."""
     from boucle.config import load_config
-    from boucle.serving import build_serve_config, load_served_models
+    from boucle.serving import build_serve_config, load_served_models, reload_served_models
 
     with user_errors():
         cfg = load_config(config)
@@ -245,7 +245,10 @@ def serve(
         from boucle.serve import create_app, run_server
 
         app_ = create_app(
-            serve_config, models, reload_models=lambda: load_served_models(cfg, serve_config)
+            serve_config,
+            models,
+            reload_models=lambda: reload_served_models(cfg, serve_config),
+            reconcile=True,  # the models above may come from boucle's registry cache
         )
     routes = ", ".join(f"{r.alias}={r.weight:g}" for r in serve_config.routes)
     error_console().print(f"serving {cfg.project} on http://{host}:{port} (routes {routes})")

@@ -134,10 +134,13 @@ def log_and_register(
     """Log one MLflow run (params, metrics, tags, JSON documents, model) and register it.
 
     The new version gets the ``challenger`` alias; it also becomes ``champion`` when the
-    model has none yet. Returns the registration with the aliases it received.
+    model has none yet (boucle's alias cache follows, :mod:`boucle.registry.alias_cache`).
+    Returns the registration with the aliases it received.
     ``storage_options`` (fsspec's, for an ``s3://`` artifact location) are handed to MLflow's
     S3 client: endpoint and credentials.
     """
+    from boucle.registry.alias_cache import write_alias_cache
+
     with mlflow_session(tracking_uri) as mlflow, s3_environment(storage_options or {}):
         from mlflow import MlflowClient
         from mlflow.models import infer_signature
@@ -180,6 +183,7 @@ def log_and_register(
         if CHAMPION not in current:
             client.set_registered_model_alias(model_name, CHAMPION, model_version)
             aliases.append(CHAMPION)
+        write_alias_cache(client, tracking_uri, model_name)
         return Registration(
             model_name=model_name,
             version=model_version,
@@ -203,13 +207,15 @@ def get_aliases(tracking_uri: str, model_name: str) -> dict[str, str]:
 
 
 def set_alias(tracking_uri: str, model_name: str, alias: str, model_version: str) -> None:
-    """Point ``alias`` at ``model_version`` of ``model_name``."""
+    """Point ``alias`` at ``model_version`` of ``model_name``; boucle's alias cache follows."""
+    from boucle.registry.alias_cache import write_alias_cache
+
     with mlflow_session(tracking_uri):
         from mlflow import MlflowClient
 
-        MlflowClient(tracking_uri=tracking_uri).set_registered_model_alias(
-            model_name, alias, model_version
-        )
+        client = MlflowClient(tracking_uri=tracking_uri)
+        client.set_registered_model_alias(model_name, alias, model_version)
+        write_alias_cache(client, tracking_uri, model_name)
 
 
 @contextmanager

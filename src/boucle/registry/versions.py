@@ -10,7 +10,7 @@ from typing import Any
 from boucle.errors import TrackingError
 from boucle.registry.mlflow_bridge import mlflow_session
 
-__all__ = ["ModelVersionInfo", "attach_files", "resolve_version", "tag_version"]
+__all__ = ["ModelVersionInfo", "attach_files", "resolve_version", "split_ref", "tag_version"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,7 @@ def resolve_version(tracking_uri: str, model_name: str, ref: str) -> ModelVersio
 
     Raises :class:`TrackingError` naming the known aliases and versions when it does not exist.
     """
-    name, _, tail = ref.rpartition("@") if "@" in ref else ref.rpartition("/")
-    name, tail = (name or model_name), (tail or ref)
+    name, tail = split_ref(model_name, ref)
     with mlflow_session(tracking_uri):
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
@@ -61,14 +60,23 @@ def resolve_version(tracking_uri: str, model_name: str, ref: str) -> ModelVersio
         )
 
 
+def split_ref(model_name: str, ref: str) -> tuple[str, str]:
+    """``(model, alias or version)`` of a ref: ``champion``, ``3``, ``name@alias``, ``name/3``."""
+    name, _, tail = ref.rpartition("@") if "@" in ref else ref.rpartition("/")
+    return (name or model_name), (tail or ref)
+
+
 def tag_version(tracking_uri: str, model_name: str, version: str, tags: dict[str, str]) -> None:
-    """Set tags on a model version (e.g. ``boucle.onnx_digest``)."""
+    """Set tags on a model version (e.g. ``boucle.onnx_digest``); boucle's alias cache follows."""
+    from boucle.registry.alias_cache import write_alias_cache
+
     with mlflow_session(tracking_uri):
         from mlflow import MlflowClient
 
         client = MlflowClient(tracking_uri=tracking_uri)
         for key, value in tags.items():
             client.set_model_version_tag(model_name, version, key, value)
+        write_alias_cache(client, tracking_uri, model_name)  # e.g. a new boucle.onnx_digest
 
 
 def attach_files(

@@ -6,7 +6,9 @@ Endpoints: ``POST /predict`` (:mod:`boucle.serve.predict`), ``POST /feedback``
 (Prometheus), ``GET /docs`` (OpenAPI, with the request schema generated from the served
 model), and the admin endpoints ``POST /admin/reload``, ``GET|PUT /admin/routes`` behind a
 bearer token. Models are verified and loaded in a worker thread once the server has started,
-so ``/healthz`` answers at once and ``/readyz`` turns 200 when they are ready. On shutdown
+so ``/healthz`` answers at once and ``/readyz`` turns 200 when they are ready; with
+``reconcile``, the models given were a last-known state and are then checked once against
+``reload_models`` (the registry), and swapped as by a reload if it disagrees. On shutdown
 (uvicorn drains the requests in flight first) the shadow queue is scored and the prediction
 log flushed.
 """
@@ -73,6 +75,7 @@ def create_app(
     models: Sequence[ServedModel],
     *,
     reload_models: Callable[[], Sequence[ServedModel]] | None = None,
+    reconcile: bool = False,
 ) -> FastAPI:
     """Build the serving app for ``models`` under ``config``.
 
@@ -81,7 +84,10 @@ def create_app(
     hashes are checked and their sessions opened when the app starts; a model whose bytes do
     not hash to its ``expected_hash`` is refused (``/readyz`` lists why). ``reload_models``
     is what ``POST /admin/reload`` calls for the new set of models (by default: ``models``
-    again).
+    again). With ``reconcile`` (``boucle serve`` starting from boucle's registry cache),
+    ``reload_models`` is also called once in the background after the first load; if it
+    names other versions or bytes than those served, a warning names the moved aliases and
+    the models are swapped as by ``POST /admin/reload``.
     """
     served = list(models)
     aliases = [model.alias for model in served]
@@ -131,6 +137,59 @@ def create_app(
             if not predictor.deployment.models:  # an admin reload may have come first
                 install(deployment)
         await asyncio.to_thread(release_heap)  # what loading freed goes back to the OS
+        _log.info("serving %s", deployment.describe())
+        if reconcile and reload_models is not None:
+            await reconcile_with_registry(reload_models)
+
+    async def swap(fresh: Sequence[ServedModel]) -> Deployment:
+        """Verify and load ``fresh``; serve them if one can answer. The one path of a reload.
+
+        Raises :class:`ServeError` when they do not cover the routes; the deployment
+        returned was installed only if it is ready.
+        """
+        async with update_lock:
+            routing = predictor.deployment.router.routing
+            check_aliases(routing, [m.alias for m in fresh], what="reloaded models")
+            deployment = await asyncio.to_thread(Deployment.build, fresh, routing, rules=rules)
+            if deployment.ready:
+                install(deployment)
+        await asyncio.to_thread(release_heap)
+        return deployment
+
+    async def reconcile_with_registry(fetch: Callable[[], Sequence[ServedModel]]) -> None:
+        """Swap in what ``fetch`` (the registry) names if it differs from what is served."""
+        try:  # the child lookup takes seconds: off the event loop, the server already answers
+            fresh = list(await asyncio.to_thread(fetch))
+        except BoucleError as exc:
+            _log.warning(
+                "could not check the served models against the registry (%s %s); serving "
+                "boucle's last-known versions",
+                exc.message,
+                exc.hint or "",
+            )
+            return
+        except Exception:  # a background task: nobody else would ever see it
+            _log.exception("checking the served models against the registry failed")
+            return
+        moved = _moved(predictor.deployment.served, fresh)
+        if not moved:
+            del fresh  # the bytes fetched to compare go back to the OS
+            await asyncio.to_thread(release_heap)
+            _log.info("the registry agrees with the served versions")
+            return
+        _log.warning(
+            "the registry differs from boucle's last-known state (an alias moved outside "
+            "boucle?): %s; reloading",
+            "; ".join(moved),
+        )
+        try:
+            deployment = await swap(fresh)
+        except ServeError as exc:
+            _log.warning("reload after the registry check refused: %s %s", exc.message, exc.hint)
+            return
+        if not deployment.ready:
+            _log.warning("reload after the registry check refused: %s", deployment.refused)
+            return
         _log.info("serving %s", deployment.describe())
 
     @asynccontextmanager
@@ -228,24 +287,19 @@ def create_app(
             fresh = list(await asyncio.to_thread(reload_models) if reload_models else served)
         except BoucleError as exc:
             raise HTTPException(502, f"Fetching the models to reload failed: {exc}") from exc
-        async with update_lock:
-            routing = predictor.deployment.router.routing
-            try:
-                check_aliases(routing, [m.alias for m in fresh], what="reloaded models")
-            except ServeError as exc:
-                raise HTTPException(409, f"{exc.message} {exc.hint}") from exc
-            deployment = await asyncio.to_thread(Deployment.build, fresh, routing, rules=rules)
-            if not deployment.ready:
-                return _json(
-                    {
-                        "detail": "Reload refused: no routed model could be loaded; "
-                        "the models served before are kept.",
-                        "refused": deployment.refused,
-                    },
-                    409,
-                )
-            install(deployment)
-        await asyncio.to_thread(release_heap)
+        try:
+            deployment = await swap(fresh)
+        except ServeError as exc:
+            raise HTTPException(409, f"{exc.message} {exc.hint}") from exc
+        if not deployment.ready:
+            return _json(
+                {
+                    "detail": "Reload refused: no routed model could be loaded; "
+                    "the models served before are kept.",
+                    "refused": deployment.refused,
+                },
+                409,
+            )
         return _json({"status": "reloaded", **deployment.describe()})
 
     @app.get("/admin/routes", dependencies=admin, summary="The current routing")
@@ -264,6 +318,20 @@ def create_app(
 
     _document_records(app, predictor)
     return app
+
+
+def _moved(served: Sequence[ServedModel], fresh: Sequence[ServedModel]) -> list[str]:
+    """The aliases whose version (or bytes) differ between ``served`` and ``fresh``, described."""
+
+    def facts(models: Sequence[ServedModel]) -> dict[str, tuple[str, str, str]]:
+        return {m.alias: (m.name, m.version, m.expected_hash) for m in models}
+
+    before, after = facts(served), facts(fresh)
+    return [
+        f"{alias}: v{before[alias][1] if alias in before else '-'} → v{after[alias][1]}"
+        for alias in sorted(after)
+        if before.get(alias) != after[alias]
+    ]
 
 
 def _count_errors(app: FastAPI, metrics: ServeMetrics) -> None:
