@@ -45,10 +45,12 @@ def test_run_with_s3_root_caches_and_reproduces(
     assert any("/objects/" in k for k in keys)
     assert any("/runs/" in k for k in keys)
     assert any("/mlartifacts/" in k and k.endswith("MLmodel") for k in keys)
-    # Nothing but the embedded databases is written locally, next to the config.
+    # Nothing but the embedded databases is written locally, next to the config, and the
+    # registry cache boucle serve reads, which follows mlflow.db (boucle.registry.alias_cache).
     local = {p.name for p in (tmp_path / ".boucle").iterdir()}
-    assert {"ledger.db", "mlflow.db"} <= local
-    assert all(name.startswith(("ledger.db", "mlflow.db")) for name in local), local
+    assert {"ledger.db", "mlflow.db", "registry"} <= local
+    assert all(name.startswith(("ledger.db", "mlflow.db", "registry")) for name in local), local
+    assert [p.name for p in (tmp_path / ".boucle" / "registry").iterdir() if p.suffix == ".json"]
 
     run_id = json.loads(boucle_cli("runs", "--json", env=env).stdout)[0]["run_id"]
     again = boucle_cli("reproduce", run_id, env=env)

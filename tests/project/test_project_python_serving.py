@@ -162,19 +162,38 @@ def test_python_fallback_refuse_refuses_the_model(project: Path) -> None:
     assert "'features.py:add_ratio'" in done.stderr
 
 
-def test_package_and_batch_refuse_a_model_without_onnx(
+def test_package_refuses_and_batch_scores_on_the_python_path(
     boucle_cli: BoucleCli, project: Path, german_path: Path, tmp_path: Path
 ) -> None:
     packaged = boucle_cli("package", "--out", str(tmp_path / "bundle"), cwd=project, env=FAST)
     assert packaged.returncode == 2, packaged.stdout + packaged.stderr
     assert "has no ONNX form" in packaged.stderr and "boucle serve" in packaged.stderr
     assert not (tmp_path / "bundle").exists()
-    out = tmp_path / "scores.parquet"
-    args = ("predict", "--input", str(german_path), "--output", str(out))
-    scored = boucle_cli(*args, cwd=project, env=FAST)
-    assert scored.returncode == 2, scored.stdout + scored.stderr
-    assert "features.py:add_ratio" in scored.stderr and "ONNX models only" in scored.stderr
-    assert not out.exists()
+
+    import joblib
+    import pyarrow.parquet as pq
+
+    from boucle.store import ArtifactStore
+
+    rows = pd.read_csv(german_path)
+    manifest = _manifest(boucle_cli, project)
+    digest = manifest["steps"]["train"]["manifest"]["model_digest"]
+    pipeline = joblib.load(io.BytesIO(ArtifactStore(str(project / ".boucle")).get_bytes(digest)))
+    expected = pipeline.predict_proba(rows.drop(columns=["creditability"]))[:, 1]
+    for engine in ([], ["--dask", "--workers", "2"]):
+        out = tmp_path / f"scores{len(engine)}.parquet"
+        args = ("predict", "--input", str(german_path), "--output", str(out), *engine)
+        scored = _ok(boucle_cli(*args, cwd=project, env=FAST))
+        assert "Python pipeline: this version has no ONNX form" in scored.stdout
+        table = pq.read_table(out)
+        assert table.schema.metadata[b"boucle.runtime"] == b"python"
+        assert table.schema.metadata[b"boucle.model_digest"] == digest.encode()
+        scores = table.to_pandas().sort_values("row_number")
+        assert len(scores) == len(rows)
+        np.testing.assert_allclose(scores["proba_bad"], expected, rtol=0, atol=1e-12)
+    log = _ok(boucle_cli("audit", "log", "--json", cwd=project, env=FAST))
+    batches = [e["payload"] for e in json.loads(log.stdout) if e["kind"] == "batch_scored"]
+    assert [b["runtime"] for b in batches] == ["python", "python"]
 
 
 def test_a_plugin_model_without_converter_takes_the_same_path(

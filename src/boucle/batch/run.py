@@ -40,6 +40,7 @@ class BatchResult:
     engine: str  # "local" or "dask"
     workers: int
     seconds: float
+    runtime: str = "onnx"  # or "python": the native pipeline of a model with no ONNX form
 
 
 def score_files(
@@ -113,6 +114,7 @@ def score_files(
         engine="dask" if dask else "local",
         workers=n_workers,
         seconds=time.perf_counter() - started,
+        runtime=model.runtime,
     )
     _record(config, result, source=os.fspath(source), lineage_id=model.lineage_id)
     return result
@@ -134,6 +136,7 @@ def _record(
                 "model": result.model_name,
                 "version": result.version,
                 "onnx_digest": result.onnx_digest,
+                "runtime": result.runtime,
                 "id_column": result.id_column,
                 "engine": result.engine,
                 "workers": result.workers,

@@ -2,10 +2,13 @@
 
 :func:`load_batch_model` resolves a registered version and reads its ONNX bytes from the
 artifact store by the digest the registry recorded (the store verifies the blake3 on read;
-no pickle is involved). :func:`score_chunk` turns a DataFrame chunk into the output table:
-the id column, ``model_version``, ``prediction`` and, for classifiers, one ``proba_<class>``
-column per class. The same function runs in the local loop and in the Dask workers, so both
-give the same rows.
+no pickle is involved). A version with no ONNX form (Python feature functions, a model
+without converter) is scored with its native pipeline instead, as ``boucle serve`` does
+(``serve.python_fallback``; see :mod:`boucle.serve.python_runtime`); the output file's
+metadata says ``boucle.runtime: python``. :func:`score_chunk` turns a DataFrame chunk into
+the output table: the id column, ``model_version``, ``prediction`` and, for classifiers, one
+``proba_<class>`` column per class. The same function runs in the local loop and in the Dask
+workers, so both give the same rows.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 
     from boucle.config import BoucleConfig
     from boucle.export.runtime import OnnxInput
+    from boucle.registry import ModelVersionInfo
+    from boucle.store import ArtifactStore
 
 __all__ = ["ROW_NUMBER", "BatchModel", "load_batch_model", "open_batch_session", "score_chunk"]
 
@@ -39,6 +44,12 @@ class BatchModel:
     task_kind: str
     classes: tuple[str, ...] | None
     lineage_id: str | None
+    #: ``onnx``, or ``python``: a version with no ONNX form (Python feature functions, a
+    #: model without converter), scored with its native pipeline (``native_bytes``, the
+    #: train step's joblib file from the store, whose blake3 is ``model_digest``).
+    runtime: str = "onnx"
+    native_bytes: bytes | None = field(default=None, repr=False)
+    model_digest: str | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -52,6 +63,8 @@ class BatchModel:
             "boucle.model_version": self.version,
             "boucle.onnx_digest": self.onnx_digest,
             "boucle.lineage_id": self.lineage_id or "",
+            "boucle.runtime": self.runtime,
+            "boucle.model_digest": self.model_digest or "",
         }
         return {key.encode(): value.encode() for key, value in values.items()}
 
@@ -66,22 +79,19 @@ def load_batch_model(config: BoucleConfig, ref: str) -> BatchModel:
 
     info = resolve_version(config.stores.tracking or "", config.project, ref)
     digest = info.tags.get("boucle.onnx_digest")
-    if not digest and info.tags.get("boucle.runtime") == "python":
-        raise BoucleError(
-            f"version {info.version} of '{info.model_name}' has no ONNX form "
-            f"({info.tags.get('boucle.onnx_blocked_by')} blocks it), and batch scoring runs "
-            "ONNX models only.",
-            hint="Score through `boucle serve` (its flagged Python path), or retrain without "
-            "what blocks ONNX (Python feature functions, a model without a converter).",
-        )
+    store = open_store(config)
+    manifest = json.loads(store.read_bytes(run_manifest_path(info.boucle_run_id)))
+    train = manifest["steps"]["train"]["manifest"]
+    classes = train.get("classes")
+    if not digest and (
+        info.tags.get("boucle.runtime") == "python" or train.get("feature_functions")
+    ):
+        return _python_model(config, info, manifest, store)
     if not digest:
         raise BoucleError(
             f"version {info.version} of '{info.model_name}' has no ONNX export to score with.",
             hint=f"Run `boucle export {ref}` first.",
         )
-    store = open_store(config)
-    manifest = json.loads(store.read_bytes(run_manifest_path(info.boucle_run_id)))
-    train = manifest["steps"]["train"]["manifest"]
     onnx_bytes = store.get_bytes(digest)  # verified against the digest
     classes = train.get("classes")
     return BatchModel(
@@ -96,8 +106,74 @@ def load_batch_model(config: BoucleConfig, ref: str) -> BatchModel:
     )
 
 
+def _python_model(
+    config: BoucleConfig, info: ModelVersionInfo, manifest: dict[str, Any], store: ArtifactStore
+) -> BatchModel:
+    """A version with no ONNX form, under ``serve.python_fallback: allow`` (the default)."""
+    from boucle.export.runtime import make_input
+    from boucle.serving import training_inputs
+
+    train = manifest["steps"]["train"]["manifest"]
+    label = f"version {info.version} of '{info.model_name}'"
+    blocked = info.tags.get("boucle.onnx_blocked_by") or ", ".join(
+        str(f.get("spec")) for f in train.get("feature_functions") or []
+    )
+    if str(config.serve.get("python_fallback", "allow")) == "refuse":
+        raise BoucleError(
+            f"{label} has no ONNX form ({blocked} blocks it), and serve.python_fallback is "
+            "'refuse'.",
+            hint="Set serve.python_fallback: allow to score it with its Python pipeline, or "
+            "retrain without what blocks ONNX.",
+        )
+    model_digest = info.tags.get("boucle.model_digest") or train.get("model_digest")
+    if not model_digest:
+        raise BoucleError(
+            f"{label} records no native pipeline digest (boucle.model_digest).",
+            hint="Re-run `boucle run` to register a new version.",
+        )
+    inputs = training_inputs(store, manifest)
+    if not inputs:
+        raise BoucleError(
+            f"{label} has no recorded training schema (reference profile).",
+            hint="Re-run `boucle run`: its reference step records the column kinds.",
+        )
+    classes = train.get("classes")
+    return BatchModel(
+        name=info.model_name,
+        version=info.version,
+        onnx_digest="",
+        onnx_bytes=b"",
+        inputs=tuple(make_input(spec.column, spec.kind) for spec in inputs),
+        task_kind=str(train["kind"]),
+        classes=tuple(str(c) for c in classes) if classes else None,
+        lineage_id=info.tags.get("boucle.lineage_id") or None,
+        runtime="python",
+        native_bytes=store.get_bytes(model_digest),  # verified against the digest on read
+        model_digest=model_digest,
+    )
+
+
 def open_batch_session(model: BatchModel, *, single_thread: bool) -> Any:
-    """An onnxruntime session on the model (one thread per call in Dask workers)."""
+    """An onnxruntime session on the model (one thread per call in Dask workers).
+
+    For a model on the Python path: its native pipeline, hashed again before unpickling.
+    """
+    if model.runtime == "python":
+        import hmac
+        import io
+
+        import joblib
+
+        from boucle.hashing import blake3_hex
+
+        data = model.native_bytes or b""
+        if not hmac.compare_digest(blake3_hex(data), str(model.model_digest)):
+            raise BoucleError(
+                f"the pipeline bytes of '{model.name}' version {model.version} do not hash to "
+                f"{model.model_digest}: refusing to unpickle them.",
+                hint="The model file was changed or corrupted; retrain with `boucle run`.",
+            )
+        return joblib.load(io.BytesIO(data))
     from boucle.export.runtime import open_session
 
     return open_session(model.onnx_bytes, model=model.name, single_thread=single_thread)
@@ -116,13 +192,16 @@ def score_chunk(
     import numpy as np
     import pyarrow as pa
 
-    from boucle.export.runtime import run_session, to_onnx_inputs
+    if model.runtime == "python":
+        outputs = _native_outputs(model, session, chunk, source)
+    else:
+        from boucle.export.runtime import run_session, to_onnx_inputs
 
-    try:
-        feed = to_onnx_inputs(chunk, model.inputs)
-    except DataError as exc:
-        raise DataError(f"{source}: {exc.message}", hint=exc.hint) from exc
-    outputs = run_session(session, feed, model=model.name)
+        try:
+            feed = to_onnx_inputs(chunk, model.inputs)
+        except DataError as exc:
+            raise DataError(f"{source}: {exc.message}", hint=exc.hint) from exc
+        outputs = run_session(session, feed, model=model.name)
     rows = len(chunk)
     if id_column is None:
         ids = pa.array(np.arange(first_row, first_row + rows, dtype=np.int64))
@@ -139,3 +218,23 @@ def score_chunk(
         for index, label in enumerate(model.classes):
             columns[f"proba_{label}"] = pa.array(probabilities[:, index])
     return pa.table(columns)
+
+
+def _native_outputs(model: BatchModel, pipeline: Any, chunk: pd.DataFrame, source: str) -> Any:
+    """``[labels]`` or ``[class codes, probabilities]`` of the native pipeline on ``chunk``."""
+    import numpy as np
+
+    rows = chunk[model.columns]
+    try:
+        if model.classes is None:
+            return [np.asarray(pipeline.predict(rows), dtype=np.float64)]
+        probabilities = np.asarray(pipeline.predict_proba(rows), dtype=np.float64)
+    except BoucleError as exc:  # a feature function that fails on these rows
+        raise DataError(f"{source}: {exc.message}", hint=exc.hint) from exc
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"{source}: the native pipeline of '{model.name}' version {model.version} cannot "
+            f"score these rows: {type(exc).__name__}: {exc}",
+            hint="Check the file's column types against the training data.",
+        ) from exc
+    return [probabilities.argmax(axis=1), probabilities]

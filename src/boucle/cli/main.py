@@ -219,6 +219,8 @@ def predict(
             on_progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     engine = f"dask, {result.workers} workers" if result.engine == "dask" else "local"
+    if result.runtime == "python":
+        engine += "; Python pipeline: this version has no ONNX form"
     console().print(
         f"scored {result.rows} rows from {result.files} file(s) with {result.model_name} "
         f"v{result.version} in {result.seconds:.1f}s ({engine}) → {result.output}"
