@@ -10,7 +10,7 @@ rows were chunked.
 from __future__ import annotations
 
 import sys
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +33,7 @@ __all__ = [
 
 Kind = Literal["numeric", "categorical"]
 _UNSEEN_EXAMPLES = 1_000  # distinct unseen categories remembered for the report, at most
+_EXACT_INTEGERS = 2.0**53  # float64 holds every integer up to this magnitude
 
 
 def _is_arrow(chunk: Any) -> bool:
@@ -126,12 +127,41 @@ def take_rows(chunk: Any, positions: NDArray[np.int64]) -> Any:
     return chunk.take(positions) if _is_arrow(chunk) else chunk.iloc[positions]
 
 
+def _integer_table(cuts: NDArray[np.float64], span: int) -> tuple[int, NDArray[np.intp]] | None:
+    """``(low, table)`` with ``table[k]`` the bin of the integer ``low + k``, or ``None``.
+
+    Only when every cut but the last (``nextafter`` of the reference maximum) is an integer,
+    the cuts are sorted, and ``cuts[-2] - cuts[0] <= span``. Within 2**53 every integer is a
+    float64, so a present value ``x`` equal to its int64 cast is exactly ``low + k``.
+    """
+    if cuts.dtype != np.float64 or cuts.ndim != 1 or cuts.size < 2:
+        return None
+    inner = cuts[:-1]
+    if not (np.abs(inner) <= _EXACT_INTEGERS).all() or not (np.trunc(inner) == inner).all():
+        return None  # also rules out NaN and infinities
+    if not (cuts[1:] >= cuts[:-1]).all():
+        return None  # unsorted cuts: searchsorted's answer is not a per-value function
+    low, high = int(inner[0]), int(inner[-1])
+    if high - low > span:
+        return None
+    keys = np.arange(low, high + 1, dtype=np.int64).astype(np.float64)
+    return low, np.searchsorted(cuts, keys, side="right").astype(np.intp)
+
+
 class NumericCounter:
     """Histogram on fixed cut points, plus count, mean, variance, min, max and missing count.
 
     Bin ``i`` holds values in ``[cuts[i-1], cuts[i])``; bin 0 is below the first cut and the
     last bin above the last one, so values outside the reference range are kept apart.
+
+    Integer-valued features (counts, ages, amounts) have integer cuts over a small range:
+    their values are binned by table lookup instead of binary search, up to ten times faster
+    and bin for bin the same. Cuts spanning more than ``table_span`` integers, and values
+    that are not integers inside the cuts' range, take ``np.searchsorted``; a negative
+    ``table_span`` turns the table off.
     """
+
+    table_span: ClassVar[int] = 65_536  # a table of at most 512 KiB per feature
 
     def __init__(self, cuts: NDArray[np.float64]) -> None:
         self.cuts = cuts
@@ -139,6 +169,25 @@ class NumericCounter:
         self.total = self.missing = self.n = 0
         self.mean = self.m2 = 0.0
         self.low, self.high = np.inf, -np.inf
+        self._table = _integer_table(cuts, self.table_span) if self.table_span >= 0 else None
+
+    def bin_index(self, values: NDArray[np.float64]) -> NDArray[np.intp]:
+        """The bin of each value: ``np.searchsorted(cuts, values, side="right")``, faster."""
+        if self._table is None or values.dtype != np.float64:
+            return np.searchsorted(self.cuts, values, side="right")
+        low, table = self._table
+        # Clipping first keeps the int64 cast in range (1e300, inf); a value is looked up
+        # only if the cast gave it back unchanged: an integer inside [cuts[0], cuts[-2]].
+        with np.errstate(invalid="ignore"):  # NaN casts to garbage, and is not looked up
+            ints = np.clip(values, self.cuts[0], self.cuts[-2]).astype(np.int64)
+        exact = ints == values
+        if exact.all():
+            return table[ints - low]
+        bins = np.empty(values.size, dtype=np.intp)
+        bins[exact] = table[ints[exact] - low]
+        other = ~exact
+        bins[other] = np.searchsorted(self.cuts, values[other], side="right")
+        return bins
 
     def update(self, values: NDArray[np.float64]) -> None:
         """Add one chunk of values (NaN counts as missing)."""
@@ -147,15 +196,17 @@ class NumericCounter:
         self.missing += values.size - present.size
         if present.size == 0:
             return
-        bins = np.searchsorted(self.cuts, present, side="right")
-        self.counts += np.bincount(bins, minlength=self.counts.size)
+        self.counts += np.bincount(self.bin_index(present), minlength=self.counts.size)
         # Chan et al.'s pairwise merge keeps the variance exact and stable across chunks.
-        size, mean = present.size, float(present.mean())
-        m2 = float(((present - mean) ** 2).sum())
-        total = self.n + size
-        delta = mean - self.mean
-        self.mean += delta * size / total
-        self.m2 += m2 + delta**2 * self.n * size / total
+        # In numpy floats: a huge finite value (1e200) overflows the squares to inf, as the
+        # variance it stands for, instead of raising Python's OverflowError.
+        with np.errstate(over="ignore", invalid="ignore"):
+            size, mean = present.size, present.mean()
+            m2 = ((present - mean) ** 2).sum()
+            total = self.n + size
+            delta = mean - np.float64(self.mean)
+            self.mean = float(self.mean + delta * size / total)
+            self.m2 = float(self.m2 + m2 + delta**2 * self.n * size / total)
         self.n = total
         self.low = min(self.low, float(present.min()))
         self.high = max(self.high, float(present.max()))
