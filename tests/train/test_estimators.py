@@ -54,7 +54,7 @@ def test_make_builds_the_estimator_of_the_task(model: str, task: str, expected: 
 def test_builders_fix_seed_and_threads() -> None:
     lgbm = get_estimator_spec("lightgbm").make({"num_leaves": 15}, "binary", seed=5).get_params()
     assert lgbm["num_leaves"] == 15 and lgbm["random_state"] == 5
-    assert lgbm["deterministic"] and lgbm["force_row_wise"] and lgbm["n_jobs"] == 2
+    assert lgbm["deterministic"] and lgbm["force_row_wise"] and lgbm["n_jobs"] == 1
     xgb = get_estimator_spec("xgboost").make({}, "binary", seed=5, n_jobs=1).get_params()
     assert xgb["tree_method"] == "hist" and xgb["random_state"] == 5 and xgb["n_jobs"] == 1
     forest = get_estimator_spec("random_forest").make({}, "regression", seed=5).get_params()
