@@ -120,7 +120,7 @@ def load_served_models(config: BoucleConfig, serve: ServeConfig) -> list[ServedM
                 onnx[digest] = store.get_bytes(digest)  # verified against the digest on read
             runtime = {"onnx_bytes": onnx[digest], "expected_hash": digest}
         else:
-            runtime = _python_path(store, manifest, info, alias, serve, model_digest)
+            runtime = _python_path(store, manifest, info, alias, serve)
         models.append(
             ServedModel(
                 alias=alias,
@@ -146,15 +146,38 @@ def _python_path(
     info: ModelVersionInfo,
     alias: str,
     serve: ServeConfig,
-    model_digest: str | None,
 ) -> dict[str, Any]:
-    """The ServedModel fields of a version without ONNX: its native pipeline, if allowed.
-
-    Only a version with no ONNX form has a Python path: one with feature functions, or whose
-    export step recorded a block (a plug-in model without a converter); any other version
-    without ONNX just needs ``boucle export``. And only under ``python_fallback: allow``.
-    """
+    """The ServedModel fields of a version without ONNX: its native pipeline, if allowed."""
     label = f"version {info.version} of '{info.model_name}' ({alias})"
+    digest, data, inputs = native_pipeline(
+        store, manifest, info, label=label, fallback=serve.python_fallback, ref=alias
+    )
+    return {
+        "onnx_bytes": b"",
+        "expected_hash": digest,
+        "runtime": "python",
+        "native_bytes": data,
+        "inputs": inputs,
+    }
+
+
+def native_pipeline(
+    store: ArtifactStore,
+    manifest: dict[str, Any],
+    info: ModelVersionInfo,
+    *,
+    label: str,
+    fallback: str,
+    ref: str,
+) -> tuple[str, bytes, tuple[ModelInput, ...]]:
+    """``(digest, joblib bytes, training inputs)`` of a version to score on the Python path.
+
+    Only a version with no ONNX form has one: with feature functions, or whose export step
+    recorded a block (a plug-in model without a converter); any other version without ONNX
+    just needs ``boucle export``. And only under ``python_fallback: allow``. The bytes come
+    from the artifact store, which verifies them against the digest on read. Shared by
+    ``boucle serve`` and batch scoring.
+    """
     train = manifest["steps"]["train"]["manifest"]
     functions = [str(f.get("spec")) for f in train.get("feature_functions") or []]
     if functions:
@@ -162,27 +185,26 @@ def _python_path(
     elif info.tags.get("boucle.runtime") == "python":  # recorded by the export step
         why = f"{info.tags.get('boucle.onnx_blocked_by')} has no ONNX converter"
     else:
-        raise BoucleError(
-            f"{label} has no ONNX export.", hint=f"Run `boucle export {alias}` first."
-        )
-    if serve.python_fallback == "refuse":
+        raise BoucleError(f"{label} has no ONNX export.", hint=f"Run `boucle export {ref}` first.")
+    if fallback == "refuse":
         raise BoucleError(
             f"{label} has no ONNX form: {why}, and serve.python_fallback is 'refuse'.",
-            hint="Set serve.python_fallback: allow to serve it through the flagged Python path, "
-            "or drop the feature functions (features: in boucle.yaml) and retrain.",
+            hint="Set serve.python_fallback: allow to score it with its Python pipeline, or "
+            "retrain without what blocks ONNX (features: in boucle.yaml, train.model).",
         )
-    if not model_digest:
+    digest = info.tags.get("boucle.model_digest") or train.get("model_digest")
+    if not digest:
         raise StoreError(
             f"{label} records no native pipeline digest (boucle.model_digest).",
             hint="Re-run `boucle run` to register a new version.",
         )
-    return {
-        "onnx_bytes": b"",
-        "expected_hash": model_digest,
-        "runtime": "python",
-        "native_bytes": store.get_bytes(model_digest),  # verified against the digest on read
-        "inputs": training_inputs(store, manifest),
-    }
+    inputs = training_inputs(store, manifest)
+    if not inputs:
+        raise StoreError(
+            f"{label} has no recorded training schema (its run has no reference profile).",
+            hint="Re-run `boucle run`: its reference step records the column kinds.",
+        )
+    return str(digest), store.get_bytes(str(digest)), inputs
 
 
 def training_inputs(store: ArtifactStore, manifest: dict[str, Any]) -> tuple[ModelInput, ...]:

@@ -77,6 +77,11 @@ def test_load_models_checks_hash_schema_and_labels(adult: Exported) -> None:
         sticky_key=None,
     )
     assert set(loaded) == {"a", "e"}
+    # One ONNX file, two aliases: one onnxruntime session (its weights loaded once).
+    assert loaded["a"].session is loaded["e"].session
+    assert loaded["a"].info["alias"] == "a" and loaded["e"].info["alias"] == "e"
+    other, _ = load_models([good], rules=RecordRules(max_rows=10), sticky_key=None)
+    assert other["a"].session is not loaded["a"].session  # a reload opens its own
     assert "cannot load the 8 bytes" in refused["b"] and "as an ONNX model" in refused["b"]
     assert "outputs 2 class probabilities but has 1 labels" in refused["c"]
     assert "no class labels" in refused["d"]

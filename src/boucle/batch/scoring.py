@@ -111,32 +111,17 @@ def _python_model(
 ) -> BatchModel:
     """A version with no ONNX form, under ``serve.python_fallback: allow`` (the default)."""
     from boucle.export.runtime import make_input
-    from boucle.serving import training_inputs
+    from boucle.serving import native_pipeline
 
     train = manifest["steps"]["train"]["manifest"]
-    label = f"version {info.version} of '{info.model_name}'"
-    blocked = info.tags.get("boucle.onnx_blocked_by") or ", ".join(
-        str(f.get("spec")) for f in train.get("feature_functions") or []
+    digest, data, inputs = native_pipeline(
+        store,
+        manifest,
+        info,
+        label=f"version {info.version} of '{info.model_name}'",
+        fallback=str(config.serve.get("python_fallback", "allow")),
+        ref=info.version,
     )
-    if str(config.serve.get("python_fallback", "allow")) == "refuse":
-        raise BoucleError(
-            f"{label} has no ONNX form ({blocked} blocks it), and serve.python_fallback is "
-            "'refuse'.",
-            hint="Set serve.python_fallback: allow to score it with its Python pipeline, or "
-            "retrain without what blocks ONNX.",
-        )
-    model_digest = info.tags.get("boucle.model_digest") or train.get("model_digest")
-    if not model_digest:
-        raise BoucleError(
-            f"{label} records no native pipeline digest (boucle.model_digest).",
-            hint="Re-run `boucle run` to register a new version.",
-        )
-    inputs = training_inputs(store, manifest)
-    if not inputs:
-        raise BoucleError(
-            f"{label} has no recorded training schema (reference profile).",
-            hint="Re-run `boucle run`: its reference step records the column kinds.",
-        )
     classes = train.get("classes")
     return BatchModel(
         name=info.model_name,
@@ -148,8 +133,8 @@ def _python_model(
         classes=tuple(str(c) for c in classes) if classes else None,
         lineage_id=info.tags.get("boucle.lineage_id") or None,
         runtime="python",
-        native_bytes=store.get_bytes(model_digest),  # verified against the digest on read
-        model_digest=model_digest,
+        native_bytes=data,
+        model_digest=digest,
     )
 
 
@@ -159,21 +144,10 @@ def open_batch_session(model: BatchModel, *, single_thread: bool) -> Any:
     For a model on the Python path: its native pipeline, hashed again before unpickling.
     """
     if model.runtime == "python":
-        import hmac
-        import io
+        from boucle.serve.python_runtime import unpickle_verified
 
-        import joblib
-
-        from boucle.hashing import blake3_hex
-
-        data = model.native_bytes or b""
-        if not hmac.compare_digest(blake3_hex(data), str(model.model_digest)):
-            raise BoucleError(
-                f"the pipeline bytes of '{model.name}' version {model.version} do not hash to "
-                f"{model.model_digest}: refusing to unpickle them.",
-                hint="The model file was changed or corrupted; retrain with `boucle run`.",
-            )
-        return joblib.load(io.BytesIO(data))
+        label = f"'{model.name}' version {model.version}"
+        return unpickle_verified(model.native_bytes, str(model.model_digest), model=label)
     from boucle.export.runtime import open_session
 
     return open_session(model.onnx_bytes, model=model.name, single_thread=single_thread)

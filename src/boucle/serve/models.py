@@ -186,9 +186,12 @@ def load_models(
         )
     loaded: dict[str, LoadedModel] = {}
     refused: dict[str, str] = {}
+    sessions: dict[str, tuple[Any, list[ModelInput]]] = {}  # one per ONNX file, not per alias
     for served in models:
         try:
-            loaded[served.alias] = _load(served, rules=rules, sticky_key=sticky_key)
+            loaded[served.alias] = _load(
+                served, rules=rules, sticky_key=sticky_key, sessions=sessions
+            )
         except BoucleError as exc:
             refused[served.alias] = str(exc)
             _log.error("model %r refused: %s", served.alias, exc)
@@ -215,7 +218,13 @@ def record_schema(
     )
 
 
-def _load(served: ServedModel, *, rules: RecordRules, sticky_key: str | None) -> LoadedModel:
+def _load(
+    served: ServedModel,
+    *,
+    rules: RecordRules,
+    sticky_key: str | None,
+    sessions: dict[str, tuple[Any, list[ModelInput]]],
+) -> LoadedModel:
     label = f"{served.name} version {served.version} (alias '{served.alias}')"
     if served.runtime == "python":
         from boucle.serve.python_runtime import load_python_model
@@ -234,8 +243,12 @@ def _load(served: ServedModel, *, rules: RecordRules, sticky_key: str | None) ->
             f"Classifier {label} has no class labels (classes={served.classes!r}).",
             hint="Pass the labels of the class codes in ServedModel.classes.",
         )
-    session = open_serving_session(served.onnx_bytes, model=label)
-    inputs = read_model_inputs(session, model=label)
+    # Aliases of one ONNX file (champion and challenger of a first run) share its session:
+    # onnxruntime's run() is thread-safe, and each session holds the model's weights.
+    if actual not in sessions:
+        session = open_serving_session(served.onnx_bytes, model=label)
+        sessions[actual] = (session, read_model_inputs(session, model=label))
+    session, inputs = sessions[actual]
     width = _probability_width(session)
     if served.classes and width is not None and width != len(served.classes):
         raise ServeError(

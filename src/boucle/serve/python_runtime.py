@@ -34,7 +34,7 @@ from boucle.serve.inputs import ModelInput
 if TYPE_CHECKING:
     from boucle.serve.models import ServedModel
 
-__all__ = ["PythonSession", "load_python_model"]
+__all__ = ["PythonSession", "load_python_model", "unpickle_verified"]
 
 _log = logging.getLogger("boucle.serve")
 
@@ -80,35 +80,13 @@ def load_python_model(served: ServedModel, *, model: str) -> tuple[PythonSession
     Raises :class:`ServeError` when the bytes are missing or do not hash to
     ``served.expected_hash``, when the training schema is unknown, or when they do not load.
     """
-    data = served.native_bytes
-    if not data:
-        raise ServeError(
-            f"{model} is served through the Python path but no pipeline bytes were given.",
-            hint="Load it with boucle.serving.load_served_models (boucle serve).",
-        )
-    actual = blake3_hex(data)
-    if not hmac.compare_digest(actual, served.expected_hash.strip().lower()):
-        raise ServeError(
-            f"The pipeline bytes of {model} hash to {actual}, not to "
-            f"{served.expected_hash!r} recorded for it: refusing to unpickle them.",
-            hint="The model file was changed or corrupted; retrain with `boucle run`.",
-        )
     if not served.inputs:
         raise ServeError(
             f"{model} has no recorded training schema, which the Python path validates "
             "requests against.",
             hint="Re-run `boucle run`: its reference step records the column kinds.",
         )
-    import joblib
-
-    try:
-        pipeline = joblib.load(io.BytesIO(data))
-    except Exception as exc:  # an unpicklable class, a missing feature-function module, ...
-        raise ServeError(
-            f"The native pipeline of {model} does not load: {type(exc).__name__}: {exc}.",
-            hint="Serve from the project folder (its feature functions must import), with "
-            "the library versions it was trained with.",
-        ) from exc
+    pipeline = unpickle_verified(served.native_bytes, served.expected_hash, model=model)
     _log.warning(
         "%s has no ONNX form: serving its native Python pipeline on the flagged Python path "
         '(serve.python_fallback: allow). Responses carry "runtime": "python".',
@@ -122,6 +100,36 @@ def load_python_model(served: ServedModel, *, model: str) -> tuple[PythonSession
         for spec in served.inputs
     ]
     return PythonSession(pipeline, inputs, classifier=served.task_kind != "regression"), inputs
+
+
+def unpickle_verified(data: bytes | None, digest: str, *, model: str) -> Any:
+    """The joblib pipeline in ``data``, once its blake3 is checked against ``digest``.
+
+    The bytes come from boucle's own artifact store; they are hashed again here, just before
+    unpickling. Raises :class:`ServeError` when they are missing, do not match, or do not load.
+    """
+    if not data:
+        raise ServeError(
+            f"{model} is on the Python path but no pipeline bytes were given.",
+            hint="Load it with boucle.serving.load_served_models (boucle serve).",
+        )
+    actual = blake3_hex(data)
+    if not hmac.compare_digest(actual, digest.strip().lower()):
+        raise ServeError(
+            f"The pipeline bytes of {model} hash to {actual}, not to {digest!r} recorded "
+            "for it: refusing to unpickle them.",
+            hint="The model file was changed or corrupted; retrain with `boucle run`.",
+        )
+    import joblib
+
+    try:
+        return joblib.load(io.BytesIO(data))
+    except Exception as exc:  # an unpicklable class, a missing feature-function module, ...
+        raise ServeError(
+            f"The native pipeline of {model} does not load: {type(exc).__name__}: {exc}.",
+            hint="Run from the project folder (its feature functions must import), with the "
+            "library versions it was trained with.",
+        ) from exc
 
 
 def _boolean_columns(pipeline: Any) -> set[str]:
