@@ -123,18 +123,18 @@ alerts:
     sent = boucle_cli("alerts", "test", "file", cwd=project, env=env)
     assert sent.returncode == 0, sent.stderr
     assert json.loads((project / "alerts.jsonl").read_text())["rule"] == "(test)"
-    # The plug-in's code is in the train step's cache key: unchanged, train is cached; an
-    # edit to its module (same distribution version) re-runs it.
+    # The plug-ins' code is in the cache keys of the steps that run it (the model: train; the
+    # custom check: validate): unchanged, they are cached; an edit to their module (same
+    # distribution version) re-runs them.
     assert boucle_cli("run", cwd=project, env=env).returncode == 0
-    assert (
-        json.loads(boucle_cli("runs", "--json", cwd=project, env=env).stdout)[-1]["steps"]["train"]
-        == "cached"
-    )
+    steps = json.loads(boucle_cli("runs", "--json", cwd=project, env=env).stdout)[-1]["steps"]
+    assert steps["train"] == "cached" and steps["validate"] == "cached"
     module = site / "demo_plugins.py"
     module.write_text(module.read_text() + "\n# edited: the model's code changed\n")
     assert boucle_cli("run", cwd=project, env=env).returncode == 0
     last = json.loads(boucle_cli("runs", "--json", cwd=project, env=env).stdout)[-1]
-    assert last["steps"]["train"] == "done" and last["steps"]["split"] == "cached"
+    assert last["steps"]["train"] == "done" and last["steps"]["validate"] == "done"
+    assert last["steps"]["snapshot"] == "cached"
     # Without the distribution, the same project says what is missing and how to fix it.
     gone = boucle_cli("run", cwd=project)
     assert gone.returncode == 2

@@ -105,11 +105,20 @@ def _jsonable(action: Any) -> Any:
 
 
 def _schema_fingerprint(ctx: RunContext) -> dict[str, Any]:
+    """The schema file's hash, and the code of the plug-in checks (``data.checks.custom``).
+
+    Editing a custom check's module (or upgrading its distribution) re-runs validate.
+    """
     from boucle.hashing import blake3_hex
+    from boucle.plugins import plugin_fingerprint
 
     path = schema_path(ctx.config)
     exists = path is not None and path.is_file()
-    return {"schema": blake3_hex(path.read_bytes()) if exists and path else None}
+    found: dict[str, Any] = {"schema": blake3_hex(path.read_bytes()) if exists and path else None}
+    custom = [check.name for check in ctx.config.data.checks.custom if check.severity != "off"]
+    if custom:  # no key for projects without plug-in checks: their cache keys are unchanged
+        found["custom_checks"] = [plugin_fingerprint("data_check", name) for name in custom]
+    return found
 
 
 VALIDATE_STEP = Step(
