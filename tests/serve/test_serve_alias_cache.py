@@ -128,20 +128,22 @@ def test_the_boucle_serve_command_corrects_a_stale_cache(
     assert "champion: v1 → v2" in out
 
 
+def _start_reconciling(start_server: Start, config: BoucleConfig) -> Server:
+    """The app on boucle's last-known models (champion v1), checking the registry once up."""
+    serve = _serve_config(config)
+    models = load_served_models(config, serve)
+    assert [m.version for m in models] == ["1"]
+    return start_server(
+        serve, models, reload_models=lambda: reload_served_models(config, serve), reconcile=True
+    )
+
+
 def test_a_stale_cache_is_corrected_once_serving(
     config: BoucleConfig, start_server: Start, caplog: pytest.LogCaptureFixture
 ) -> None:
     tracking = _move_champion_behind_boucles_back(config)
-    serve = _serve_config(config)
-    models = load_served_models(config, serve)
-    assert [m.version for m in models] == ["1"]
     with caplog.at_level(logging.INFO, logger="boucle.serve"):
-        server = start_server(
-            serve,
-            models,
-            reload_models=lambda: reload_served_models(config, serve),
-            reconcile=True,
-        )
+        server = _start_reconciling(start_server, config)
         wait_for(
             lambda: _served_version(server) == "2",
             timeout_s=120,
@@ -157,15 +159,8 @@ def test_a_stale_cache_is_corrected_once_serving(
 def test_a_cache_that_agrees_is_left_alone(
     config: BoucleConfig, start_server: Start, caplog: pytest.LogCaptureFixture
 ) -> None:
-    serve = _serve_config(config)
-    models = load_served_models(config, serve)
     with caplog.at_level(logging.INFO, logger="boucle.serve"):
-        server = start_server(
-            serve,
-            models,
-            reload_models=lambda: reload_served_models(config, serve),
-            reconcile=True,
-        )
+        server = _start_reconciling(start_server, config)
         wait_for(
             lambda: "the registry agrees with the served versions" in _resolved(caplog),
             timeout_s=120,
