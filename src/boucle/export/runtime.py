@@ -150,18 +150,10 @@ def open_session(onnx_bytes: bytes, *, model: str, single_thread: bool = False) 
     ``single_thread`` (serving) runs each call on the calling thread without spinning: for
     single rows a thread pool costs more than it gives and steals the CPU from the HTTP loop.
     """
-    import onnxruntime as ort  # type: ignore[import-untyped]
+    from boucle._onnxruntime import inference_session
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors only: skl2onnx graphs trigger harmless warnings
-    if single_thread:
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(
-            onnx_bytes, sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        return inference_session(onnx_bytes, single_thread=single_thread)
     except Exception as exc:  # onnxruntime raises Fail, InvalidGraph, InvalidProtobuf, ...
         raise ExportError(
             f"onnxruntime cannot load the ONNX model of '{model}' ({len(onnx_bytes)} B): "

@@ -38,22 +38,13 @@ class ModelInput:
 def open_serving_session(onnx_bytes: bytes, *, model: str) -> Any:
     """An onnxruntime CPU session tuned for serving: one thread per call, no spinning.
 
-    Single rows dominate serving, and there an intra-op thread pool costs more than it gives
-    (its threads spin between calls and steal the CPU from the HTTP loop): measured 0.52 ms
-    per Adult row with the default pool against 0.32 ms with one thread, which is also not
-    slower on 10k-row batches. Bytes onnxruntime cannot load raise :class:`ServeError`.
+    See :func:`boucle._onnxruntime.inference_session`. Bytes onnxruntime cannot load raise
+    :class:`ServeError`.
     """
-    import onnxruntime as ort  # type: ignore[import-untyped]
+    from boucle._onnxruntime import inference_session
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors only: skl2onnx graphs trigger harmless warnings
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(
-            onnx_bytes, sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        return inference_session(onnx_bytes, single_thread=True)
     except Exception as exc:  # onnxruntime raises Fail, InvalidGraph, InvalidProtobuf, ...
         raise ServeError(
             f"onnxruntime cannot load the {len(onnx_bytes)} bytes of {model} as an ONNX "
