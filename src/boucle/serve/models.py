@@ -4,8 +4,10 @@ A :class:`ServedModel` is plain data (the ONNX bytes and the registry's facts ab
 :func:`load_models` checks each one's bytes against the blake3 digest recorded in the registry
 *before* onnxruntime sees them; a mismatch, a session that will not open or an unreadable
 input schema refuses that model (logged, with the reason kept for ``/readyz``) without
-stopping the others. There is no pickle anywhere: models are ONNX bytes and schemas are JSON
-metadata.
+stopping the others. On the ONNX path there is no pickle: models are ONNX bytes and schemas
+are JSON metadata. Only a version with no ONNX form takes the flagged Python path
+(:mod:`boucle.serve.python_runtime`), which unpickles the joblib pipeline from boucle's own
+store after hashing it again.
 """
 
 from __future__ import annotations
