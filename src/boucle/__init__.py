@@ -10,8 +10,9 @@ The public API is loaded lazily so that ``import boucle`` (and ``boucle --help``
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from boucle._lazy import lazy_attributes
 from boucle._version import __version__
 
 # boucle sends nothing anywhere: switch off the telemetry of the libraries we drive.
@@ -96,10 +97,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'boucle' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,30 @@ def test_quickstart_runs_the_loop_without_shared_data(
     assert "kept" in again.stdout
     steps = _runs(boucle_cli, project)[-1]["steps"]
     assert steps == dict.fromkeys(STEPS, "cached")
+    # The cached re-run is only the import floor: no heavy library is loaded for it.
+    assert _heavy_modules_of_cached_run(project) == []
+
+
+_HEAVY = ("lightgbm", "mlflow", "numpy", "pandas", "pyarrow", "scipy", "sklearn", "smtplib",
+          "sqlalchemy")  # fmt: skip
+
+
+def _heavy_modules_of_cached_run(project: Path) -> list[str]:
+    script = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: print(sorted(m for m in {_HEAVY!r} if m in sys.modules)))\n"
+        "sys.argv = ['boucle', 'run', '-c', 'boucle.yaml']\n"
+        "from boucle.cli.main import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "BOUCLE_TRAIN__SEARCH__TRIALS": "2"}  # as the quickstart above
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=project, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
+    return loaded
 
 
 def test_run_cache_reproduce_and_audit(

@@ -10,10 +10,15 @@
 
 from __future__ import annotations
 
-from boucle.monitor.drift import compute_drift
-from boucle.monitor.multivariate import MultivariateDrift
-from boucle.monitor.profile import CategoricalProfile, NumericProfile, ReferenceProfile
-from boucle.monitor.report import DriftReport, FeatureDrift
+from typing import TYPE_CHECKING
+
+from boucle._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from boucle.monitor.drift import compute_drift
+    from boucle.monitor.multivariate import MultivariateDrift
+    from boucle.monitor.profile import CategoricalProfile, NumericProfile, ReferenceProfile
+    from boucle.monitor.report import DriftReport, FeatureDrift
 
 __all__ = [
     "CategoricalProfile",
@@ -24,3 +29,17 @@ __all__ = [
     "ReferenceProfile",
     "compute_drift",
 ]
+
+# Imported on first use: the package itself stays light (see boucle._lazy).
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "CategoricalProfile": "boucle.monitor.profile",
+        "DriftReport": "boucle.monitor.report",
+        "FeatureDrift": "boucle.monitor.report",
+        "MultivariateDrift": "boucle.monitor.multivariate",
+        "NumericProfile": "boucle.monitor.profile",
+        "ReferenceProfile": "boucle.monitor.profile",
+        "compute_drift": "boucle.monitor.drift",
+    },
+)

@@ -47,6 +47,14 @@ class RichProgressHooks:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Steps announced but never started: not part of this run's graph (e.g. ``quality`` or
+        # ``mitigate`` when not configured) are dropped; after a failure they say so.
+        for task in self._progress.tasks:
+            if task.start_time is None:
+                if exc_type is None:
+                    self._progress.remove_task(task.id)
+                else:
+                    self._progress.update(task.id, description="[dim]not run[/]", visible=True)
         self._progress.stop()
 
     def _task(self, step: str) -> Any:

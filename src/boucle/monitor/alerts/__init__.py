@@ -15,27 +15,37 @@ with :func:`check_alert_sink`.
 
 from __future__ import annotations
 
-from boucle.monitor.alerts.configured import (
-    TEST_RULE,
-    configured_sinks,
-    fire_configured_alerts,
-    send_test_alert,
-)
-from boucle.monitor.alerts.conformance import check_alert_sink, sample_alert
-from boucle.monitor.alerts.dispatch import (
-    AlertOutcome,
-    AlertRule,
-    RetryPolicy,
-    deliver,
-    evaluate_rules,
-    fire_alerts,
-    last_delivered,
-    send_with_retry,
-)
-from boucle.monitor.alerts.model import Alert, AlertSink, AlertSinkError
-from boucle.monitor.alerts.rules import Condition, ConditionResult, RuleSyntaxError, parse_condition
-from boucle.monitor.alerts.sinks import LogSink, SmtpSink, WebhookSink, build_sinks
-from boucle.monitor.alerts.values import drift_values, load_values, normalise_values
+from typing import TYPE_CHECKING
+
+from boucle._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from boucle.monitor.alerts.configured import (
+        TEST_RULE,
+        configured_sinks,
+        fire_configured_alerts,
+        send_test_alert,
+    )
+    from boucle.monitor.alerts.conformance import check_alert_sink, sample_alert
+    from boucle.monitor.alerts.dispatch import (
+        AlertOutcome,
+        AlertRule,
+        RetryPolicy,
+        deliver,
+        evaluate_rules,
+        fire_alerts,
+        last_delivered,
+        send_with_retry,
+    )
+    from boucle.monitor.alerts.model import Alert, AlertSink, AlertSinkError
+    from boucle.monitor.alerts.rules import (
+        Condition,
+        ConditionResult,
+        RuleSyntaxError,
+        parse_condition,
+    )
+    from boucle.monitor.alerts.sinks import LogSink, SmtpSink, WebhookSink, build_sinks
+    from boucle.monitor.alerts.values import drift_values, load_values, normalise_values
 
 __all__ = [
     "TEST_RULE",
@@ -67,3 +77,38 @@ __all__ = [
     "send_test_alert",
     "send_with_retry",
 ]
+
+# Imported on first use: the package itself stays light (see boucle._lazy).
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "Alert": "boucle.monitor.alerts.model",
+        "AlertOutcome": "boucle.monitor.alerts.dispatch",
+        "AlertRule": "boucle.monitor.alerts.dispatch",
+        "AlertSink": "boucle.monitor.alerts.model",
+        "AlertSinkError": "boucle.monitor.alerts.model",
+        "Condition": "boucle.monitor.alerts.rules",
+        "ConditionResult": "boucle.monitor.alerts.rules",
+        "LogSink": "boucle.monitor.alerts.sinks",
+        "RetryPolicy": "boucle.monitor.alerts.dispatch",
+        "RuleSyntaxError": "boucle.monitor.alerts.rules",
+        "SmtpSink": "boucle.monitor.alerts.sinks",
+        "TEST_RULE": "boucle.monitor.alerts.configured",
+        "WebhookSink": "boucle.monitor.alerts.sinks",
+        "build_sinks": "boucle.monitor.alerts.sinks",
+        "check_alert_sink": "boucle.monitor.alerts.conformance",
+        "configured_sinks": "boucle.monitor.alerts.configured",
+        "deliver": "boucle.monitor.alerts.dispatch",
+        "drift_values": "boucle.monitor.alerts.values",
+        "evaluate_rules": "boucle.monitor.alerts.dispatch",
+        "fire_alerts": "boucle.monitor.alerts.dispatch",
+        "fire_configured_alerts": "boucle.monitor.alerts.configured",
+        "last_delivered": "boucle.monitor.alerts.dispatch",
+        "load_values": "boucle.monitor.alerts.values",
+        "normalise_values": "boucle.monitor.alerts.values",
+        "parse_condition": "boucle.monitor.alerts.rules",
+        "sample_alert": "boucle.monitor.alerts.conformance",
+        "send_test_alert": "boucle.monitor.alerts.configured",
+        "send_with_retry": "boucle.monitor.alerts.dispatch",
+    },
+)
