@@ -384,13 +384,34 @@ def audit_verify(config: ConfigLike = "boucle.yaml") -> VerifyResult:
 
 
 def audit_log(
-    config: ConfigLike = "boucle.yaml", *, run_id: str | None = None
+    config: ConfigLike = "boucle.yaml",
+    *,
+    run_id: str | None = None,
+    lineage_id: str | None = None,
+    kinds: Sequence[str] = (),
 ) -> list[LedgerEvent]:
-    """Ledger events, oldest first; only those of ``run_id`` when given (prefix allowed)."""
+    """Ledger events, oldest first, narrowed by every filter given.
+
+    ``run_id`` keeps one run's events (an id prefix is enough); ``lineage_id`` keeps a
+    lineage's events as its audit bundle holds them (see
+    :func:`boucle.ledger.bundle.collect_lineage`); ``kinds`` keeps the events of those kinds
+    (``["fairness_mitigated"]``). A kind that never occurs simply matches nothing.
+    """
+    if isinstance(kinds, str):  # kinds="alias_set" means one kind, not its letters
+        kinds = (kinds,)
     cfg = _config(config)
     full_id = _resolve_run_id(cfg, run_id) if run_id else None
     with open_ledger(cfg) as ledger:
-        return ledger.events(run_id=full_id)
+        # One kind and no lineage: let the database filter. A lineage is collected from all
+        # its events first (its runs are known by their tagged events), then kinds apply.
+        single = kinds[0] if len(kinds) == 1 and lineage_id is None else None
+        events = ledger.events(run_id=full_id, kind=single)
+    if lineage_id is not None:
+        from boucle.ledger.bundle import collect_lineage
+
+        events = collect_lineage(events, lineage_id).events
+    wanted = set(kinds)
+    return [e for e in events if not wanted or e.kind in wanted]
 
 
 def _resolve_run_id(cfg: BoucleConfig, run_id: str) -> str:

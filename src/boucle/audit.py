@@ -2,8 +2,9 @@
 
 The zip format and its offline check live in :mod:`boucle.ledger.bundle`; this module takes
 them from a project's stores. The ledger is verified first and the result is stated in the
-returned :class:`AuditExport` (an altered ledger is still exported, as it is: hiding it would
-help nobody, and the bundle's own check names the altered event).
+returned :class:`AuditExport` and in the bundle's manifest (an altered ledger is still
+exported, as it is: hiding it would help nobody, and the bundle's own check names the altered
+event, even when that event belongs to another lineage and is not in the bundle).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def export_lineage(config: BoucleConfig, lineage_id: str, out: Path | str) -> Au
         run_manifests=manifests,
         fetch=fetch,
         source=f"{config.project} ({ledger.url})",
+        ledger_verified=state,
     )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

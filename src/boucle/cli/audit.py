@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from boucle.cli.common import ConfigOption, JsonOption, user_errors
 from boucle.cli.render import console, error_console, print_audit_log
+
+if TYPE_CHECKING:
+    from boucle.ledger import LedgerEvent
 
 __all__ = ["register"]
 
@@ -40,7 +44,9 @@ def audit_verify(
         if check.ok:
             console().print(
                 f"[green]ok[/]: bundle of lineage {check.lineage_id}: {check.events} events, "
-                f"chain intact up to head {check.head_hash}."
+                f"chain intact up to head {check.head_hash}; whole ledger verified at export: "
+                f"{check.ledger_at_export}.",
+                highlight=False,
             )
             return
         for problem in check.problems:
@@ -68,22 +74,49 @@ def audit_log(
     lineage: Annotated[
         str | None, typer.Option("--lineage", help="Only this lineage's events.")
     ] = None,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind", metavar="KIND", help="Only events of this kind (repeat for several)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List ledger events, oldest first."""
     from boucle import api
 
+    wanted = kinds or []
     with user_errors():
-        events = api.audit_log(config, run_id=run_id)
-    if lineage is not None:
-        from boucle.ledger.bundle import collect_lineage
-
-        with user_errors():
-            events = collect_lineage(events, lineage).events
+        events = api.audit_log(config, run_id=run_id, lineage_id=lineage, kinds=wanted)
+        absent = sorted(set(wanted) - {e.kind for e in events})
+        if absent:
+            # Not an error (a kind may simply not have happened yet), but say which kinds did,
+            # so a typo or a kind that this scope never records is visible at once.
+            scope = api.audit_log(config, run_id=run_id, lineage_id=lineage)
+            _note_absent_kinds(absent, scope, run_id=run_id, lineage=lineage)
     if as_json:
         typer.echo(json.dumps([e.to_dict() for e in events], indent=2, default=str))
     else:
         print_audit_log(events)
+
+
+def _note_absent_kinds(
+    absent: list[str], scope: list[LedgerEvent], *, run_id: str | None, lineage: str | None
+) -> None:
+    """Tell (on stderr, so ``--json`` stays parseable) which kinds occur where none matched."""
+    where = " and ".join(
+        part
+        for part in (f"run {run_id}" if run_id else "", f"lineage {lineage}" if lineage else "")
+        if part
+    )
+    counts = Counter(e.kind for e in scope)
+    present = ", ".join(f"{kind} ({n})" for kind, n in sorted(counts.items())) or "none"
+    names = ", ".join(f"'{kind}'" for kind in absent)
+    error_console().print(
+        f"[yellow]note[/]: no event of kind {names} in {where or 'the ledger'}. "
+        f"Kinds present: {present}.",
+        highlight=False,
+    )
 
 
 @audit_app.command("export")

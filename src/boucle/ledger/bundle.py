@@ -10,11 +10,14 @@ A bundle holds
   reports, ONNX files…), named by their own hash;
 * ``manifest.json``: the *skeleton* of the whole ledger at export time — ``[index, prev_hash,
   hash]`` of every event, other lineages included, without their payloads — the head hash,
-  and the blake3 of every file; ``manifest.blake3`` is the hash of ``manifest.json``.
+  the result of verifying the whole ledger at export (``ledger_verified``) and the blake3 of
+  every file; ``manifest.blake3`` is the hash of ``manifest.json``.
 
 :func:`verify_bundle` needs nothing but the zip: each exported event must hash to its stored
 hash and sit at its index in the skeleton, the skeleton must link from the genesis hash to the
-head, every file must match its hash. Compare the head hash with one obtained independently
+head, every file must match its hash, and the ledger must have verified at export: an event
+altered in *another* lineage leaves this lineage's events and the skeleton intact, and only the
+export-time check (which read every payload) can say so. Compare the head hash with one obtained independently
 (the Annex IV document records it; ``boucle audit verify`` prints it) to rule out a rewritten
 ledger.
 """
@@ -33,7 +36,7 @@ from typing import Any
 
 from boucle.errors import LedgerError
 from boucle.hashing import blake3_hex, canonical_json, hash_json
-from boucle.ledger.chain import GENESIS_HASH, LedgerEvent, event_hash
+from boucle.ledger.chain import GENESIS_HASH, LedgerEvent, VerifyResult, event_hash
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -133,12 +136,17 @@ def build_bundle(
     run_manifests: dict[str, bytes],
     fetch: Callable[[str], bytes | None],
     source: str,
+    ledger_verified: VerifyResult | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
     """Build the zip (bytes, reproducible for the same input) and return it with its manifest.
 
     ``skeleton`` is ``(index, prev_hash, hash)`` of every ledger event, ``run_manifests`` the
     stored manifest of each run, ``fetch(digest)`` the verified bytes of a stored object
     (``None`` when the store no longer has it: listed as missing, never silently dropped).
+    ``ledger_verified`` is the ledger's own verify result, taken with the skeleton; it is
+    recorded in the manifest, and a broken one makes :func:`verify_bundle` fail. Without it the
+    manifest has no ``ledger_verified`` and the check says "not recorded" (as for bundles
+    written before the field existed).
     """
     from boucle.ledger.export import export_events
 
@@ -173,6 +181,14 @@ def build_bundle(
         "missing_artifacts": missing,
         "files": {name: blake3_hex(data) for name, data in sorted(files.items())},
     }
+    if ledger_verified is not None:
+        manifest["ledger_verified"] = {
+            "ok": ledger_verified.ok,
+            "first_bad_index": ledger_verified.first_bad_index,
+            "reason": ledger_verified.reason,
+            "count": ledger_verified.count,
+            "head": ledger_verified.last_hash,
+        }
     manifest_bytes = canonical_json(manifest)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -190,7 +206,11 @@ def _entry(name: str) -> zipfile.ZipInfo:
 
 @dataclass
 class BundleCheck:
-    """Outcome of :func:`verify_bundle`: ``ok`` or the problems found, first one first."""
+    """Outcome of :func:`verify_bundle`: ``ok`` or the problems found, first one first.
+
+    ``ledger_at_export`` says what the manifest records of the whole ledger's own check at
+    export: ``"ok"``, ``"broken at event N: reason"``, or ``"not recorded"`` (older bundles).
+    """
 
     ok: bool
     lineage_id: str | None = None
@@ -198,6 +218,7 @@ class BundleCheck:
     head_hash: str | None = None
     problems: list[str] = field(default_factory=list)
     first_bad_index: int | None = None
+    ledger_at_export: str = "not recorded"
 
 
 def verify_bundle(path: Path) -> BundleCheck:
@@ -226,6 +247,7 @@ def verify_bundle(path: Path) -> BundleCheck:
         check.head_hash = ledger.get("head_hash")
         skeleton = [tuple(row) for row in ledger.get("skeleton", [])]
         problems.extend(_skeleton_problems(skeleton, check.head_hash))
+        problems.extend(_ledger_state_problems(manifest, check))
         for name, digest in manifest.get("files", {}).items():
             if name not in names:
                 problems.append(f"{name} is listed in the manifest but missing")
@@ -260,6 +282,38 @@ def _skeleton_problems(skeleton: list[tuple[Any, ...]], head: str | None) -> lis
     if skeleton and previous != head:
         return ["ledger skeleton: the last hash is not the head hash"]
     return []
+
+
+def _ledger_state_problems(manifest: dict[str, Any], check: BundleCheck) -> list[str]:
+    """What the recorded export-time verify says; sets ``check.ledger_at_export``."""
+    state = manifest.get("ledger_verified")
+    if state is None:
+        return []  # a bundle written before the field existed: "not recorded"
+    if not isinstance(state, dict) or not isinstance(state.get("ok"), bool):
+        check.ledger_at_export = "unreadable"
+        return ["manifest.json: ledger_verified is not an object with a boolean 'ok'"]
+    ledger = manifest.get("ledger", {})
+    if state["ok"]:
+        check.ledger_at_export = "ok"
+        if (state.get("count"), state.get("head")) != (
+            ledger.get("count"),
+            ledger.get("head_hash"),
+        ):
+            return [
+                f"manifest.json: the ledger verified at export had {state.get('count')} events "
+                f"up to head {state.get('head')}, but the skeleton has {ledger.get('count')} "
+                f"up to {ledger.get('head_hash')} (manifest altered)"
+            ]
+        return []
+    index = state.get("first_bad_index")
+    reason = state.get("reason") or "no reason recorded"
+    check.ledger_at_export = f"broken at event {index}: {reason}"
+    if check.first_bad_index is None and isinstance(index, int):
+        check.first_bad_index = index
+    return [
+        f"event {index}: the ledger was already broken when this bundle was exported ({reason}); "
+        "the bundle holds it as stored"
+    ]
 
 
 def _events(data: bytes) -> Iterator[dict[str, Any]]:
