@@ -134,7 +134,34 @@ def test_numeric_columns_are_binned_and_one_group_cannot_be_judged(adult: pd.Dat
     assert "fewer than two groups of at least 300 rows" in age.checks[0].detail
     race = report.attributes[1]
     assert race.checks[0].passed is None  # White alone has 300 rows: nothing to compare
-    assert report.passed
+    # Nothing failed, but nothing was measured either: the gate does not pass.
+    assert report.failures == [] and not report.measured and not report.passed
+    assert report.verdict == "not measured"
+    assert report.unmeasured_reason == (
+        "no sensitive column has two groups of at least 300 rows (age: 0 of 5 groups, "
+        "largest '[17, 26]' 88 rows; race: 1 of 5 groups, largest 'White' 331 rows)"
+    )
+    document = report.to_dict()
+    assert document["measured"] is False and document["verdict"] == "not measured"
+    page = render_fairness(document, title="fairness")
+    assert "Nothing measured: no sensitive column has two groups of at least 300 rows" in page
+
+
+def test_a_gate_without_sensitive_columns_or_large_groups_measures_nothing() -> None:
+    rng = np.random.default_rng(2)
+    truth = rng.integers(0, 2, 200)
+    nothing = fairness_report(truth, truth, pd.DataFrame(index=range(200)), classes=CLASSES)
+    assert not nothing.measured and not nothing.passed and nothing.failures == []
+    assert nothing.unmeasured_reason is not None
+    assert nothing.unmeasured_reason.startswith("no sensitive column to group by")
+    groups = pd.DataFrame({"sex": rng.choice(["F", "M"], 200)})
+    small = fairness_report(truth, truth, groups, classes=CLASSES, min_group_size=150)
+    assert not small.passed and small.unmeasured_reason is not None
+    assert small.unmeasured_reason.startswith("every group is below the minimum size of 150")
+    # The same data with groups large enough: measured, and it passes.
+    fine = fairness_report(truth, truth, groups, classes=CLASSES, min_group_size=50)
+    assert fine.measured and fine.passed and fine.unmeasured_reason is None
+    assert fine.verdict == "passed"
 
 
 def test_multiclass_is_judged_one_class_at_a_time() -> None:

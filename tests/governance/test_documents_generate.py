@@ -35,7 +35,7 @@ from boucle.governance.documents import (
 )
 from boucle.hashing import blake3_hex
 from boucle.ledger import Ledger
-from boucle.reports import Badge, Block, Grid, Panel, Section, Table
+from boucle.reports import Badge, Block, Grid, Panel, Section, Table, Text
 
 pytestmark = pytest.mark.slow
 BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -203,6 +203,30 @@ def test_missing_facts_are_not_recorded_with_how_to_record_them(project: Path) -
     assert any(row[:2] == ["drift-high", "drift.share_drifted > 0.3"] for row in alerts)
 
 
+def test_a_skew_check_skipped_without_export_is_said_and_is_a_limitation(project: Path) -> None:
+    config = _config(project)  # export: {enabled: false}
+    facts = gather_version_facts(config, "1")
+    assert facts.evidence.latest("skew_checked") is None
+    skipped = facts.run.step("skew")["skipped"]
+    assert skipped.startswith("export is disabled")
+    content = model_card_content(facts)
+    limitations = _section(content.sections, "Limitations")
+    texts = [b.text for b in limitations.blocks if isinstance(b, Text)]
+    limitation = (
+        f"Train/serve skew not checked ({skipped}): nothing shows that the model served "
+        "answers as the model trained."
+    )
+    assert limitation in texts
+    (panel,) = [b for b in limitations.blocks if isinstance(b, Panel)]
+    assert panel.title == "Train/serve skew"
+    (note,) = panel.blocks
+    assert isinstance(note, Text) and note.text.startswith(
+        f"Train/serve skew not checked: {skipped}"
+    )
+    skew_step = facts.run.steps["skew"]
+    assert f"#{skew_step.index} step_finished" in note.text  # the skip is cited
+
+
 def test_without_use_case_the_purpose_is_not_recorded_and_high_risk_applies(
     project: Path,
 ) -> None:
@@ -267,6 +291,9 @@ def test_pdf_when_weasyprint_is_installed_else_a_clear_error(project: Path) -> N
         assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
         assert annex.files["credit-v1-annex-iv.pdf"] == blake3_hex(data)
         assert len(data) > 20_000 and annex.notes == []
+        auto = generate_annex_iv(config, "1")  # pdf=None: made, since WeasyPrint works here
+        assert sorted(auto.files) == ["credit-v1-annex-iv.html", "credit-v1-annex-iv.pdf"]
+        assert auto.notes == []
     else:
         with pytest.raises(PdfUnavailableError, match="WeasyPrint") as raised:
             generate_annex_iv(config, "1", pdf=True)
@@ -274,6 +301,72 @@ def test_pdf_when_weasyprint_is_installed_else_a_clear_error(project: Path) -> N
         annex = generate_annex_iv(config, "1")
         assert annex.notes and "print-ready" in annex.notes[0]
         assert list(annex.files) == ["credit-v1-annex-iv.html"]
+
+
+def test_an_installed_weasyprint_without_pango_leaves_the_html_unless_a_pdf_is_asked(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boucle.governance.documents import pdf
+
+    # Installed but not loadable: what `import weasyprint` raises when Pango is missing.
+    (project / "weasyprint_without_pango.py").write_text(
+        "raise OSError(\"cannot load library 'libpango-1.0-0': libpango-1.0-0: cannot open "
+        'shared object file: No such file or directory")\n'
+    )
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.setattr(pdf, "_LIBRARY", "weasyprint_without_pango")
+    assert pdf_available()  # the package is there: only importing it tells
+    config = _config(project)
+
+    annex = generate_annex_iv(config, "1", out=project / "out")  # pdf=None: when possible
+    assert list(annex.files) == ["credit-v1-annex-iv.html"]
+    assert [p.name for p in annex.out_paths] == ["credit-v1-annex-iv.html"]
+    (note,) = annex.notes
+    assert note.startswith("no PDF: cannot make a PDF: WeasyPrint is not usable here")
+    assert "cannot load library 'libpango-1.0-0'" in note and "print-ready (A4)" in note
+    assert annex.event.payload["files"] == annex.files
+
+    with pytest.raises(PdfUnavailableError, match=r"libpango-1\.0-0") as raised:
+        generate_annex_iv(config, "1", pdf=True)
+    assert "apt-get install libpango-1.0-0" in (raised.value.hint or "")
+    with Ledger(config.stores.ledger or "") as ledger:
+        last = ledger.events()[-1]
+    assert last.index == annex.event.index  # the refused request recorded nothing
+
+
+def test_item_9_writes_out_the_monitoring_configuration(project: Path) -> None:
+    text = (project / "boucle.yaml").read_text().replace("  monitoring_plan: monitoring.md\n", "")
+    text = text.replace(
+        "alerts:\n  rules:\n",
+        "alerts:\n  sinks: {oncall: {type: webhook, url_env: ONCALL_URL}}\n  rules:\n"
+        "    - {name: auc-drop, when: performance_drop.roc_auc > 0.05, sinks: [oncall]}\n",
+    )
+    text += "monitor: {alpha: 0.05, timeline: 6h}\nretrain: {notify: [oncall], promote: false}\n"
+    (project / "boucle.yaml").write_text(text)
+    facts = gather_version_facts(_config(project), "1")
+    plan = next(item for item in facts.check.items if item.name == "monitoring_plan")
+    assert plan.passed and plan.detail.startswith("configured monitoring (Annex IV item 9)")
+    section = _section(annex_iv_content(facts).sections, "9. Post-market monitoring")
+    rows = {str(row[0]): row[1:] for row in _table_rows(section)}
+    assert rows["configured monitoring as the plan (Art. 72)"][0] == (
+        "drift: alert drift-high, retrain drift; performance: alert auc-drop, retrain "
+        "performance-drop; alerted: oncall (webhook)"
+    )
+    assert rows["post-market monitoring plan (Art. 72(3))"][0] == (
+        "no separate document: the monitoring configured below is the plan"
+    )
+    assert rows["drift threshold"][0].startswith("false discovery rate 0.05 across features")
+    assert rows["timeline resolution"][0] == "6h (boucle monitor), 1D (boucle loop)"
+    assert rows["auc-drop"][:2] == ["performance_drop.roc_auc > 0.05", "warning"]
+    assert rows["oncall"] == ["webhook", "JSON POST to the URL in $ONCALL_URL"]
+    assert rows["performance-drop"] == ["performance_drop.roc_auc > 0.05"]  # retrain rule
+    assert rows["retrained model"][0].startswith("left as challenger for a person")
+    assert rows["told of every decision"][0] == "oncall"
+    titles = [block.title for block in section.blocks if isinstance(block, Panel)]
+    assert titles == [
+        "What is monitored, how and how often", "Alert rules", "Who is alerted", "Retraining",
+        "Champion/challenger gates", "Monitoring done",
+    ]  # fmt: skip
 
 
 def test_the_documents_event_carries_them_into_the_audit_bundle(project: Path) -> None:

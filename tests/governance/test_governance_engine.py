@@ -51,7 +51,13 @@ def _data_gate(ledger: Ledger, *, passed: bool = True, digest: str = "v" * 64) -
     ledger.append("data_validated", payload, run_id=REF.run_id)
 
 
-def _evidence(ledger: Ledger, *, fairness: bool = True, lineage: str = LINEAGE) -> None:
+def _evidence(
+    ledger: Ledger,
+    *,
+    fairness: bool = True,
+    lineage: str = LINEAGE,
+    fairness_payload: dict[str, Any] | None = None,
+) -> None:
     ledger.append(
         "explained",
         {"method": "linear", "top_features": [{"feature": "duration", "importance": 0.4}],
@@ -61,7 +67,8 @@ def _evidence(ledger: Ledger, *, fairness: bool = True, lineage: str = LINEAGE) 
     failures = [] if fairness else ["demographic_parity_ratio 0.61 < 0.8 (personal_status)"]
     ledger.append(
         "fairness_checked",
-        {"passed": fairness, "failures": failures, "metrics": {}, "report_digest": "f" * 64},
+        fairness_payload
+        or {"passed": fairness, "failures": failures, "metrics": {}, "report_digest": "f" * 64},
         lineage_id=lineage,
     )
     ledger.append(
@@ -249,6 +256,58 @@ def test_failed_checks_are_listed_with_their_reasons(make_config: Make, ledger: 
     assert "fairness" in fix
 
 
+# What the fairness step records when nothing could be compared (FairnessReport.to_dict).
+UNMEASURED = {
+    "passed": False,
+    "failures": [],
+    "measured": False,
+    "unmeasured_reason": "every group is below the minimum size of 25 rows "
+    "(personal_status_and_sex: 0 of 4 groups, largest 'male : single' 21 rows)",
+    "metrics": {"personal_status_and_sex": {"dp_difference": None, "dp_ratio": None,
+                                            "eo_difference": None, "groups": 4,
+                                            "ignored_groups": 4}},
+    "report_digest": "f" * 64,
+}  # fmt: skip
+
+
+def test_an_unmeasured_fairness_gate_refuses_a_high_risk_promotion(
+    make_config: Make, ledger: Ledger
+) -> None:
+    cfg = make_config(CREDIT_USE_CASE, GOVERNANCE)
+    _classify(ledger, cfg)
+    _data_gate(ledger)
+    _evidence(ledger, fairness_payload=UNMEASURED)
+    _approve(ledger, cfg, "risk-officer", "alice")
+    _approve(ledger, cfg, "model-owner", "bob")
+    check = evaluate_promotion(cfg, ledger, REF)
+    assert not check.ok and check.missing == ["fairness_gate"]
+    detail = _detail(check, "fairness_gate")
+    assert detail.startswith("nothing measured (#")
+    assert "every group is below the minimum size of 25 rows" in detail
+    assert "set data.sensitive" in detail
+    fix = next(item.fix for item in check.items if item.name == "fairness_gate")
+    assert "fairness.min_group_size" in fix
+    # An event recorded before `measured` existed said passed; its metrics show nothing.
+    legacy = {k: v for k, v in UNMEASURED.items() if k not in ("measured", "unmeasured_reason")}
+    _evidence(ledger, fairness_payload={**legacy, "passed": True})
+    again = evaluate_promotion(cfg, ledger, REF)
+    assert "fairness_gate" in again.missing
+    assert "nothing measured" in _detail(again, "fairness_gate")
+    assert "no group metric in the event" in _detail(again, "fairness_gate")
+
+
+def test_an_unmeasured_fairness_gate_does_not_block_a_minimal_risk_promotion(
+    make_config: Make, ledger: Ledger
+) -> None:
+    cfg = make_config(CENSUS_USE_CASE)
+    _classify(ledger, cfg)
+    _data_gate(ledger)
+    _evidence(ledger, fairness_payload={**UNMEASURED, "metrics": {},
+                                        "unmeasured_reason": "no sensitive column"})  # fmt: skip
+    check = evaluate_promotion(cfg, ledger, REF)
+    assert check.risk_class == "minimal" and check.ok
+
+
 def test_minimal_risk_census_use_case_has_fewer_items(make_config: Make, ledger: Ledger) -> None:
     cfg = make_config(CENSUS_USE_CASE)
     _classify(ledger, cfg)
@@ -303,6 +362,59 @@ def test_configuration_items(
     check = evaluate_promotion(cfg, ledger, REF)
     found = next(i for i in check.items if i.name == item)
     assert (found.passed, detail in found.detail) == (passed, True)
+
+
+ONCALL = "alerts:\n  sinks: {oncall: {type: webhook, url_env: ONCALL_URL}}\n"
+DRIFT_RULE = "    - {name: drift-high, when: drift.share_drifted > 0.3, sinks: [oncall]}\n"
+PERF_RULE = "    - {name: auc-drop, when: performance_drop.roc_auc > 0.05, sinks: [oncall]}\n"
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "passed", "detail"),
+    [
+        (
+            ONCALL + "  rules:\n" + DRIFT_RULE + PERF_RULE,
+            True,
+            "configured monitoring (Annex IV item 9): drift: alert drift-high; performance: "
+            "alert auc-drop; alerted: oncall (webhook)",
+        ),
+        (
+            ONCALL + "  rules:\n" + DRIFT_RULE,
+            False,
+            "lacks a rule on performance.* or performance_drop.*",
+        ),
+        (
+            (ONCALL + "  rules:\n" + DRIFT_RULE + PERF_RULE).replace("[oncall]", "[log]"),
+            False,
+            "lacks a webhook, smtp or plug-in sink",
+        ),
+        (
+            # retrain: written in boucle.yaml: its default rules watch drift and the AUC drop.
+            "alerts: {sinks: {risk: {type: smtp, host: mail.example, sender: a@example.com, "
+            "to: [risk@example.com]}}}\nretrain: {notify: [risk]}\n",
+            True,
+            "drift: retrain drift; performance: retrain performance-drop; alerted: risk (smtp "
+            "to risk@example.com)",
+        ),
+        (
+            # The same without retrain: its defaults act only if `boucle loop` runs.
+            "alerts: {sinks: {risk: {type: smtp, host: mail.example, sender: a@example.com, "
+            "to: [risk@example.com]}}}\n",
+            False,
+            "lacks a rule on drift.*",
+        ),
+    ],
+)
+def test_configured_monitoring_can_stand_as_the_monitoring_plan(
+    make_config: Make, ledger: Ledger, monitoring: str, passed: bool, detail: str
+) -> None:
+    cfg = make_config(CREDIT_USE_CASE, "governance: {retention_days: 400}\n", monitoring)
+    check = evaluate_promotion(cfg, ledger, REF)
+    found = next(i for i in check.items if i.name == "monitoring_plan")
+    assert found.passed is passed and detail in found.detail, found.detail
+    if not passed:
+        assert "governance.monitoring_plan is not set" in found.detail
+        assert "alerts.rules" in found.fix
 
 
 def test_policy_overrides_add_gates_and_change_approvers(

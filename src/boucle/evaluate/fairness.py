@@ -13,6 +13,11 @@ gate, as their rates are noise) we compute:
 
 A binary target is judged on its positive class; a multiclass target one class at a time
 (one-vs-rest), each class prefixing its attribute names.
+
+A gate that measured nothing did not pass: with no sensitive column, or no column with two
+groups of at least ``min_group_size`` rows, the report is ``measured=False`` and
+``passed=False`` (its :attr:`~FairnessReport.unmeasured_reason` says why), so a promotion
+policy that requires the fairness gate refuses it instead of trusting an empty verdict.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -63,10 +68,20 @@ class AttributeFairness:
         """One sentence per failed check."""
         return [f"{self.name}: {check.detail}" for check in self.checks if check.passed is False]
 
+    @property
+    def measured(self) -> bool:
+        """True when at least two groups were large enough to compare."""
+        return self.dp_difference is not None or self.eo_difference is not None
+
 
 @dataclass(frozen=True)
 class FairnessReport:
-    """Everything the fairness step measured; ``passed`` is the gate's verdict."""
+    """Everything the fairness step measured; ``passed`` is the gate's verdict.
+
+    The verdict has three outcomes: ``passed`` (something was measured and no check
+    failed), ``failed`` (a check failed) and ``not measured`` (nothing could be compared:
+    ``passed`` is False too, and ``unmeasured_reason`` says why).
+    """
 
     positive_class: str
     min_group_size: int
@@ -80,9 +95,53 @@ class FairnessReport:
         return [failure for attribute in self.attributes for failure in attribute.failures]
 
     @property
+    def measured(self) -> bool:
+        """True when at least one attribute had two groups of ``min_group_size`` rows."""
+        return any(attribute.measured for attribute in self.attributes)
+
+    @property
+    def unmeasured_reason(self) -> str | None:
+        """Why nothing was measured (None when something was)."""
+        if self.measured:
+            return None
+        if not self.attributes:
+            return "no sensitive column to group by (data.sensitive is empty or names no feature)"
+        sizes: dict[tuple[str, ...], str] = {}
+        eligible = 0
+        for attribute in self.attributes:  # a multiclass report repeats them: once each
+            counts = {str(g["group"]): int(g["count"]) for g in attribute.groups}
+            large = sum(count >= self.min_group_size for count in counts.values())
+            eligible += large
+            largest = max(counts, key=counts.__getitem__, default="")
+            sizes.setdefault(
+                tuple(attribute.columns),
+                f"{' & '.join(attribute.columns)}: {large} of {len(counts)} groups, largest "
+                f"'{largest}' {counts.get(largest, 0)} rows",
+            )
+        shown = "; ".join(list(sizes.values())[:3])
+        if len(sizes) > 3:
+            shown += f"; and {len(sizes) - 3} more"
+        if not eligible:
+            return f"every group is below the minimum size of {self.min_group_size} rows ({shown})"
+        return (
+            f"no sensitive column has two groups of at least {self.min_group_size} rows ({shown})"
+        )
+
+    @property
     def passed(self) -> bool:
-        """True when no check failed (checks that could not be measured do not fail)."""
-        return not self.failures
+        """True when something was measured and no check failed.
+
+        Checks that could not be measured do not fail, but a report where *nothing* could be
+        measured does not pass either (see :attr:`unmeasured_reason`).
+        """
+        return self.measured and not self.failures
+
+    @property
+    def verdict(self) -> Literal["passed", "failed", "not measured"]:
+        """``passed``, ``failed`` or ``not measured``."""
+        if self.failures:
+            return "failed"
+        return "passed" if self.measured else "not measured"
 
     def metrics(self) -> dict[str, dict[str, Any]]:
         """Per attribute: the gate's metrics and group counts (the ledger event's metrics)."""
@@ -100,7 +159,13 @@ class FairnessReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready report."""
         data = asdict(self)
-        data.update(passed=self.passed, failures=self.failures)
+        data.update(
+            passed=self.passed,
+            failures=self.failures,
+            measured=self.measured,
+            unmeasured_reason=self.unmeasured_reason,
+            verdict=self.verdict,
+        )
         result: dict[str, Any] = _finite(data)
         return result
 

@@ -21,6 +21,7 @@ from boucle.reports import (
     Section,
     Table,
     Text,
+    Tone,
     bar_chart_svg,
     format_number,
     render_report,
@@ -65,11 +66,16 @@ def render_fairness(report: dict[str, Any], *, title: str) -> str:
     return render_report(title, sections, subtitle=subtitle)
 
 
+_VERDICT_TONES: dict[str, Tone] = {"passed": "good", "failed": "bad", "not measured": "warn"}
+
+
 def _verdict(report: dict[str, Any]) -> Section:
-    passed = report["passed"]
+    # Reports stored before the three-way verdict have no "verdict": passed or failed.
+    verdict = report.get("verdict") or ("passed" if report["passed"] else "failed")
+    tone = _VERDICT_TONES.get(verdict, "bad")
     kpis = KpiGrid(
         [
-            Kpi("Gate", "passed" if passed else "failed", tone="good" if passed else "bad"),
+            Kpi("Gate", verdict, tone=tone),
             Kpi("Attributes", format_number(len(report["attributes"]))),
             Kpi(
                 "Failed checks",
@@ -81,13 +87,17 @@ def _verdict(report: dict[str, Any]) -> Section:
     )
     blocks: list[Block] = [kpis]
     blocks += [Text(failure, "bad") for failure in report["failures"]]
+    if verdict == "not measured":
+        reason = report.get("unmeasured_reason") or "no group could be compared"
+        blocks.append(
+            Text(
+                f"Nothing measured: {reason}. The gate does not pass; list the sensitive "
+                "feature columns in data.sensitive, or lower fairness.min_group_size.",
+                "warn",
+            )
+        )
     blocks += [Text(note, "info") for note in report["notes"]]
-    return Section(
-        "Verdict",
-        blocks,
-        anchor="verdict",
-        badge=Badge("passed", "good") if passed else Badge("failed", "bad"),
-    )
+    return Section("Verdict", blocks, anchor="verdict", badge=Badge(verdict, tone))
 
 
 def _attribute(
@@ -125,11 +135,15 @@ def _attribute(
         rows.append(row)
     blocks.append(Table(header, rows))
     failed = any(check["passed"] is False for check in attribute["checks"])
-    return Section(
-        attribute["name"],
-        blocks,
-        badge=Badge("failed", "bad") if failed else Badge("passed", "good"),
+    measured = attribute["dp_difference"] is not None or attribute["eo_difference"] is not None
+    badge = (
+        Badge("failed", "bad")
+        if failed
+        else Badge("passed", "good")
+        if measured
+        else Badge("not measured", "warn")
     )
+    return Section(attribute["name"], blocks, badge=badge)
 
 
 def _rate(group: dict[str, Any], rate: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from boucle.config.paths import is_url
-from boucle.governance.policies import retention_setting
+from boucle.governance.policies import monitoring_coverage, retention_setting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -164,6 +164,30 @@ def _passed_event(kind: str, what: str) -> Callable[..., Found]:
     return check
 
 
+def _fairness(config: BoucleConfig, now: Classification | None, evidence: Evidence) -> Found:
+    """Passed only when the gate measured something: an empty verdict proves nothing."""
+    event = evidence.latest("fairness_checked")
+    if event is not None and not _fairness_measured(event.payload):
+        reason = event.payload.get("unmeasured_reason") or "no group metric in the event"
+        return (
+            False,
+            f"nothing measured ({_event_at(event)}): {reason}; set data.sensitive to the "
+            "protected feature columns, with groups of at least fairness.min_group_size rows",
+        )
+    return _passed_event("fairness_checked", "lineage")(config, now, evidence)
+
+
+def _fairness_measured(payload: dict[str, Any]) -> bool:
+    """The event's ``measured``; for events recorded before it existed, read the metrics."""
+    if "measured" in payload:
+        return bool(payload["measured"])
+    attributes = [m for m in (payload.get("metrics") or {}).values() if isinstance(m, dict)]
+    if not attributes:
+        return True  # nothing to read: the event's own verdict stands
+    keys = ("dp_ratio", "dp_difference", "eo_difference")
+    return any(a.get(key) is not None for a in attributes for key in keys)
+
+
 def _explained(config: BoucleConfig, now: Classification | None, evidence: Evidence) -> Found:
     event = evidence.latest("explained")
     if event is None:
@@ -267,15 +291,28 @@ def _use_case_text(key: str) -> Callable[..., Found]:
 
 
 def _monitoring_plan(config: BoucleConfig, now: Classification | None, evidence: Evidence) -> Found:
+    """A written plan (file or URL), or configured monitoring complete enough to be one.
+
+    The configured monitoring is written out as Annex IV item 9 (Art. 72(3): the plan is part
+    of the technical documentation); it counts when it watches drift and performance and
+    alerts a person (:func:`~boucle.governance.policies.monitoring_coverage`).
+    """
     plan = config.governance.monitoring_plan
-    if plan is None:
-        return False, "governance.monitoring_plan is not set"
-    if is_url(plan):
+    if plan is not None and is_url(plan):
         return True, plan
-    path = config.base_dir / plan
-    if not path.is_file():
-        return False, f"governance.monitoring_plan '{plan}' not found (looked for {path})"
-    return True, plan
+    if plan is not None:
+        path = config.base_dir / plan
+        if not path.is_file():
+            return False, f"governance.monitoring_plan '{plan}' not found (looked for {path})"
+        return True, plan
+    coverage = monitoring_coverage(config)
+    if coverage.complete:
+        return True, f"configured monitoring (Annex IV item 9): {coverage.summary()}"
+    return (
+        False,
+        "governance.monitoring_plan is not set, and the configured monitoring lacks "
+        + "; ".join(coverage.missing),
+    )
 
 
 _CHECKS: dict[ItemName, tuple[str, Callable[..., Found], str]] = {
@@ -296,8 +333,9 @@ _CHECKS: dict[ItemName, tuple[str, Callable[..., Found], str]] = {
     ),
     "fairness_gate": (
         "fairness gate passed (Art. 10(2)(f))",
-        _passed_event("fairness_checked", "lineage"),
-        "Run the fairness step (`boucle run` with fairness: and data.sensitive) and pass it.",
+        _fairness,
+        "Run the fairness step (`boucle run` with fairness: and data.sensitive) and pass it; "
+        "it must measure at least two groups of fairness.min_group_size rows.",
     ),
     "robustness": (
         "robustness checked (Art. 15)",
@@ -332,6 +370,8 @@ _CHECKS: dict[ItemName, tuple[str, Callable[..., Found], str]] = {
     "monitoring_plan": (
         "monitoring plan (Art. 72)",
         _monitoring_plan,
-        "Write the post-market monitoring plan and set governance.monitoring_plan to its path.",
+        "Set governance.monitoring_plan to the plan's path or URL, or configure the "
+        "monitoring that item 9 of the Annex IV document writes out: alerts.rules (or "
+        "retrain.rules) on drift.* and performance.*, sent to a webhook or smtp sink.",
     ),
 }

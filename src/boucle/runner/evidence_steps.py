@@ -119,12 +119,35 @@ def fairness(ctx: RunContext, validate: Manifest, split: Manifest, train: Manife
     payload = {
         "passed": report.passed,
         "failures": report.failures,
+        "measured": report.measured,
+        "unmeasured_reason": report.unmeasured_reason,
         "metrics": report.metrics(),
         "report_digest": stored["report_digest"],
     }
     ctx.ledger_event("fairness_checked", payload)
     _enforce(cfg.on_fail, "fairness", report.failures)
+    if not report.measured:
+        _unmeasured(cfg.on_fail, str(report.unmeasured_reason))
     return {**stored, **payload, "min_group_size": report.min_group_size}
+
+
+def _unmeasured(on_fail: str, reason: str) -> None:
+    """Warn that the fairness gate measured nothing; stop the run with ``on_fail: error``.
+
+    Recorded either way (``measured: false``): a policy requiring the fairness gate (high
+    risk) refuses the promotion, while a project without sensitive columns keeps running.
+    """
+    import logging
+
+    message = f"the fairness gate measured nothing: {reason}."
+    hint = (
+        "List the protected feature columns in data.sensitive (and make their groups reach "
+        "fairness.min_group_size test rows, or lower it), or set fairness.enabled: false when "
+        "no fairness check applies (a high-risk promotion still requires it)."
+    )
+    if on_fail == "error":
+        raise EvidenceGateError(message, hint=hint)
+    logging.getLogger("boucle.runner").warning("%s %s", message, hint)
 
 
 def robustness(ctx: RunContext, validate: Manifest, split: Manifest, train: Manifest) -> Manifest:

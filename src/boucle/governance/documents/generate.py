@@ -70,12 +70,18 @@ def generate_annex_iv(
 ) -> GeneratedDocument:
     """Write the Annex IV technical documentation of ``version`` (HTML, and PDF when possible).
 
-    ``pdf``: True requires a PDF (:class:`PdfUnavailableError` without WeasyPrint), False
-    skips it, None makes one when WeasyPrint is installed and says so otherwise.
+    ``pdf``: True requires a PDF (:class:`PdfUnavailableError` without WeasyPrint or the
+    Pango library it needs), False skips it, None makes one when WeasyPrint is usable and
+    otherwise keeps the HTML form alone, with a note saying why.
     """
     from boucle.governance.documents.annex_iv import annex_iv_content
     from boucle.governance.documents.gather import gather_version_facts
-    from boucle.governance.documents.pdf import html_to_pdf, pdf_available, require_pdf
+    from boucle.governance.documents.pdf import (
+        PdfUnavailableError,
+        html_to_pdf,
+        pdf_available,
+        require_pdf,
+    )
 
     if pdf:
         require_pdf()  # fail before any work when a PDF is required and cannot be made
@@ -83,13 +89,19 @@ def generate_annex_iv(
     html = _html(annex_iv_content(facts), template=PAGED_TEMPLATE)
     forms = {"html": html.encode("utf-8")}
     notes = []
-    if pdf or (pdf is None and pdf_available()):
+    if pdf:
         forms["pdf"] = html_to_pdf(html)
-    elif pdf is None:
+    elif pdf is None and not pdf_available():
         notes.append(
             "no PDF: WeasyPrint is not installed (pip install 'weasyprint>=68'); the HTML "
             "form is print-ready (A4)."
         )
+    elif pdf is None:
+        # Installed is not usable: without the Pango library the import itself fails.
+        try:
+            forms["pdf"] = html_to_pdf(html)
+        except PdfUnavailableError as exc:
+            notes.append(f"no PDF: {exc.message} The HTML form is print-ready (A4). {exc.hint}")
     return _publish(facts, "annex-iv", forms, out=out, notes=notes)
 
 

@@ -24,18 +24,25 @@ _INSTALL = (
 )
 
 
+_LIBRARY = "weasyprint"  # the module imported; tests point it at one that fails to import
+
+
 class PdfUnavailableError(BoucleError):
     """A PDF was asked for but WeasyPrint (or the Pango library it needs) is not installed."""
 
 
 def pdf_available() -> bool:
-    """True when WeasyPrint is installed (its import may still fail without Pango)."""
-    return importlib.util.find_spec("weasyprint") is not None
+    """True when WeasyPrint is installed (its import may still fail without Pango).
+
+    Cheap (no import); :func:`html_to_pdf` raises :class:`PdfUnavailableError` when the
+    import then fails, which ``generate_annex_iv(pdf=None)`` turns into a note.
+    """
+    return importlib.util.find_spec(_LIBRARY) is not None
 
 
 def _weasyprint() -> Any:
     try:
-        return importlib.import_module("weasyprint")
+        return importlib.import_module(_LIBRARY)
     except (ImportError, OSError) as exc:  # OSError: the Pango shared library is missing
         raise PdfUnavailableError(
             f"cannot make a PDF: WeasyPrint is not usable here ({exc}).", hint=_INSTALL
