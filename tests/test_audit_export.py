@@ -37,6 +37,7 @@ def test_a_run_lineage_round_trips_and_tampering_is_named(
     check = verify_bundle(export.path)
     assert check.ok, check.problems
     assert check.head_hash == export.head_hash
+    assert check.ledger_at_export == "ok"
     with zipfile.ZipFile(export.path) as archive:
         names = archive.namelist()
         kinds = [json.loads(line)["kind"] for line in archive.read("events.jsonl").splitlines()]
@@ -68,5 +69,6 @@ def test_a_run_lineage_round_trips_and_tampering_is_named(
     assert not tampered.ledger.ok and tampered.ledger.first_bad_index == index
     check = verify_bundle(tampered.path)
     assert not check.ok and check.first_bad_index == index
+    assert check.ledger_at_export == f"broken (event {index}: hash mismatch (row altered))"
     broken = boucle_cli("audit", "verify", "--bundle", "tampered.zip")
     assert broken.returncode == 1 and f"event {index}: hash mismatch" in broken.stderr

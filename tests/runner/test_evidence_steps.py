@@ -85,7 +85,10 @@ def test_evidence_is_stored_and_recorded_under_the_lineage_id(
     assert set(explained["top_features"][0]) == {"feature", "importance"}
     fairness = events["fairness_checked"]["payload"]
     assert isinstance(fairness, dict)
-    assert set(fairness) == {"passed", "failures", "metrics", "report_digest"}
+    assert set(fairness) == {
+        "passed", "failures", "measured", "unmeasured_reason", "metrics", "report_digest",
+    }  # fmt: skip
+    assert fairness["measured"] is True and fairness["unmeasured_reason"] is None
     assert set(fairness["metrics"]) == {
         "personal_status_and_sex", "foreign_worker", "personal_status_and_sex & foreign_worker",
     }  # fmt: skip
@@ -98,8 +101,20 @@ def test_evidence_is_stored_and_recorded_under_the_lineage_id(
         payload = events[kind]["payload"]
         assert isinstance(payload, dict)
         assert manifest["report_digest"] == payload["report_digest"]
+        # The JSON report is in the store, hash-verified, and is the one the event summarises.
         report = json.loads(store.get_bytes(manifest["report_digest"]))
-        assert report  # the JSON report is in the store, hash-verified
+        if name == "explain":
+            assert report["method"] == payload["method"] == "linear"
+            ranked = [item["feature"] for item in report["importance"]]
+            assert ranked[:10] == [item["feature"] for item in payload["top_features"]]
+            assert report["rows"] == 100 and len(report["examples"]) == 2  # sample_rows, examples
+            assert [curve["column"] for curve in report["curves"]] == ranked[:2]  # curve_features
+        else:
+            assert report["passed"] == payload["passed"]
+            assert report["measured"] == payload["measured"]
+            assert report["failures"] == payload["failures"]
+            assert {a["name"] for a in report["attributes"]} == set(payload["metrics"])
+            assert report["min_group_size"] == 25
         page = store.read_bytes(f"reports/{name}.html").decode()
         assert store.get_bytes(manifest["html_digest"]).decode() == page
         assert all(store.exists(digest) for digest in manifest["figures"].values())

@@ -44,8 +44,8 @@ def audit_verify(
         if check.ok:
             console().print(
                 f"[green]ok[/]: bundle of lineage {check.lineage_id}: {check.events} events, "
-                f"chain intact up to head {check.head_hash}; whole ledger verified at export: "
-                f"{check.ledger_at_export}.",
+                f"chain intact up to head {check.head_hash}.\n"
+                f"whole ledger verified at export: {check.ledger_at_export}.",
                 highlight=False,
             )
             return

@@ -16,10 +16,10 @@ A bundle holds
 :func:`verify_bundle` needs nothing but the zip: each exported event must hash to its stored
 hash and sit at its index in the skeleton, the skeleton must link from the genesis hash to the
 head, every file must match its hash, and the ledger must have verified at export: an event
-altered in *another* lineage leaves this lineage's events and the skeleton intact, and only the
-export-time check (which read every payload) can say so. Compare the head hash with one obtained independently
-(the Annex IV document records it; ``boucle audit verify`` prints it) to rule out a rewritten
-ledger.
+altered in *another* lineage leaves this lineage's events and the skeleton intact, and only
+the export-time check (which read every payload) can say so. Compare the head hash with one
+obtained independently (the Annex IV document records it; ``boucle audit verify`` prints it)
+to rule out a rewritten ledger.
 """
 
 from __future__ import annotations
@@ -293,12 +293,10 @@ def _ledger_state_problems(manifest: dict[str, Any], check: BundleCheck) -> list
         check.ledger_at_export = "unreadable"
         return ["manifest.json: ledger_verified is not an object with a boolean 'ok'"]
     ledger = manifest.get("ledger", {})
+    recorded = (state.get("count"), state.get("head") or GENESIS_HASH)
     if state["ok"]:
         check.ledger_at_export = "ok"
-        if (state.get("count"), state.get("head")) != (
-            ledger.get("count"),
-            ledger.get("head_hash"),
-        ):
+        if recorded != (ledger.get("count"), ledger.get("head_hash")):
             return [
                 f"manifest.json: the ledger verified at export had {state.get('count')} events "
                 f"up to head {state.get('head')}, but the skeleton has {ledger.get('count')} "
@@ -306,13 +304,13 @@ def _ledger_state_problems(manifest: dict[str, Any], check: BundleCheck) -> list
             ]
         return []
     index = state.get("first_bad_index")
-    reason = state.get("reason") or "no reason recorded"
-    check.ledger_at_export = f"broken at event {index}: {reason}"
+    reason = state.get("reason") or f"event {index}: no reason recorded"
+    check.ledger_at_export = f"broken ({reason})"
     if check.first_bad_index is None and isinstance(index, int):
         check.first_bad_index = index
     return [
-        f"event {index}: the ledger was already broken when this bundle was exported ({reason}); "
-        "the bundle holds it as stored"
+        f"{reason}: the ledger was already broken at event {index} when this bundle was "
+        "exported (the event may belong to another lineage and not be in the bundle)"
     ]
 
 
