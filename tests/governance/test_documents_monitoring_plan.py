@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from boucle.config import BoucleConfig, parse_config
-from boucle.governance.documents.monitoring_plan import (
+from boucle.governance.documents.monitoring_watch import (
     check_cadence,
     retrain_blocks,
     sinks_table,
