@@ -90,12 +90,23 @@ def test_mitigation_passes_four_fifths_and_registers_a_separate_version(
     assert info.tags["boucle.mitigation"] == "threshold_optimizer"
     assert info.tags["boucle.lineage_id"] == outcome.lineage_id
     with Ledger(config.stores.ledger or "") as book:
-        events = [e for e in book.events(run_id=outcome.run_id) if e.kind == "fairness_mitigated"]
-    (event,) = events
+        run_events = book.events(run_id=outcome.run_id)
+    (event,) = [e for e in run_events if e.kind == "fairness_mitigated"]
     assert event.lineage_id == outcome.lineage_id
     assert set(event.payload) == {"constraint", "before", "after", "version"}
     assert event.payload["constraint"] == "demographic_parity"
     assert event.payload["version"] == int(mitigated["version"])
+    # The fair challenger's own evidence, bound to it (explain and robustness are disabled).
+    bound = [e for e in run_events if "mitigation_of" in e.payload]
+    assert [e.kind for e in bound] == ["model_registered", "fairness_checked"]
+    assert all(e.payload["version"] in (mitigated["version"], int(mitigated["version"]))
+               and e.payload["mitigation_of"] == int(base_version) for e in bound)  # fmt: skip
+    own = bound[1].payload
+    assert own["metrics"] == mitigated["after"]["fairness"]
+    assert own["report_digest"] == mitigated["fairness_digest"]
+    assert own["passed"] is mitigated["after"]["passed"]
+    assert mitigated["metrics"]["accuracy"] == mitigated["after"]["accuracy"]
+    assert mitigated["metrics"]["roc_auc"] == mitigated["after"]["roc_auc"]
 
     again = run_steps(config, steps)
     assert again.steps["mitigate"].status == "cached"

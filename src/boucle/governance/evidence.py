@@ -2,8 +2,12 @@
 
 A version's evidence is:
 
-* the ``explained``, ``fairness_checked`` and ``robustness_checked`` events of its lineage
-  (MLflow tag ``boucle.lineage_id``);
+* the ``explained``, ``fairness_checked``, ``robustness_checked`` and ``skew_checked`` events
+  of its lineage (MLflow tag ``boucle.lineage_id``) that are *its own*. An event naming a
+  version in its payload (``model`` and ``version``, as the ``mitigate`` step writes for the
+  fair challenger it registers) is the evidence of that version only; an event naming none
+  is the evidence of the version the run trained, never of a fair challenger
+  (:attr:`VersionRef.mitigation_of`), which shares the lineage but not the model;
 * the ``data_validated`` event of the data gate its training data passed (matched by the
   report digest in its run's manifest, since the data gate runs before the lineage is known);
 * the ``gate_evaluated`` (as challenger), ``model_exported`` and ``model_export_blocked``
@@ -60,6 +64,9 @@ class VersionRef:
     run_id: str | None = None
     validation_digest: str | None = None
     """Digest of the data-gate report its training data passed (from the run manifest)."""
+    mitigation_of: int | None = None
+    """The base version of a fair challenger (MLflow tags ``boucle.mitigation`` and
+    ``boucle.base_version``); None for a version the loop trained."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ def collect_evidence(ledger: Ledger, ref: VersionRef) -> Evidence:
     found: dict[int, LedgerEvent] = {}
     if ref.lineage_id:
         for event in ledger.events(lineage_id=ref.lineage_id):
-            if event.kind in _LINEAGE_KINDS:
+            if event.kind in _LINEAGE_KINDS and _binds_to(event, ref):
                 found[event.index] = event
     for event in ledger.events(kind="data_validated"):
         if _feeds_version(event, ref):
@@ -120,6 +127,13 @@ def collect_evidence(ledger: Ledger, ref: VersionRef) -> Evidence:
     )
     digest = evidence_hash(ref.model_digest, [e.hash for e in events], summary)
     return Evidence(ref=ref, events=events, classification=classification, hash=digest)
+
+
+def _binds_to(event: LedgerEvent, ref: VersionRef) -> bool:
+    """Whether a lineage event is evidence of ``ref`` (see the module docstring)."""
+    if "version" not in event.payload:
+        return ref.mitigation_of is None
+    return _names_version(event, ref)
 
 
 def _feeds_version(event: LedgerEvent, ref: VersionRef) -> bool:
@@ -147,6 +161,7 @@ def resolve_version_ref(config: BoucleConfig, version: str) -> VersionRef:
 
     info = resolve_version(config.stores.tracking or "", config.project, version)
     run_id = info.boucle_run_id or None
+    base = info.tags.get("boucle.base_version", "")
     validation = None
     if run_id is not None:
         try:
@@ -162,4 +177,5 @@ def resolve_version_ref(config: BoucleConfig, version: str) -> VersionRef:
         lineage_id=info.tags.get("boucle.lineage_id") or None,
         run_id=run_id,
         validation_digest=validation,
+        mitigation_of=int(base) if info.tags.get("boucle.mitigation") and base.isdigit() else None,
     )

@@ -8,6 +8,19 @@ takes ``champion`` or ``challenger`` by itself. The model is stored with skops (
 thresholds are plain JSON in :class:`~boucle.evaluate.fairness_mitigation.
 GroupThresholdClassifier`; fairlearn's own object cannot be stored by skops). No ONNX export.
 Writes ``fairness_mitigated`` {constraint, before, after, version} under the lineage id.
+
+The mitigated version is judged on its **own** evidence, never on the base model's: the step
+evaluates its decisions on the held-out split (``evaluation_digest`` and ``metrics`` in the
+manifest, as the evaluate step does for the base) and writes, bound to it by ``{model,
+version, mitigation_of}`` in the payload (:func:`boucle.governance.collect_evidence` reads the
+binding): ``fairness_checked`` (the "after" report), ``robustness_checked`` (the probes run
+on the mitigated model, when ``robustness:`` is enabled) and ``explained``. The explanation
+is not recomputed: the version's scores *are* the base model's (it only thresholds them per
+group), so the event cites the base's SHAP report and says so in ``method`` and
+``scores_of``; the per-group thresholds are the rest of the decision. A check not run here
+(the skew step, an ONNX export) is missing for the mitigated version, not inherited. Its
+``model_registered`` (with ``mitigation_of``) and ``alias_set`` are written as the register
+step writes the base's.
 """
 
 from __future__ import annotations
@@ -17,15 +30,23 @@ from typing import TYPE_CHECKING, Any
 from boucle.errors import ConfigError
 from boucle.hashing import canonical_json
 from boucle.runner.graph import Manifest, Step
+from boucle.runner.mitigation_evidence import (
+    evaluate_decisions,
+    explanation_of_scores,
+    probe_robustness,
+)
 from boucle.runner.steps import load_model, load_split_frames
 
 if TYPE_CHECKING:
+    from boucle.evaluate.fairness import FairnessReport
     from boucle.runner.context import RunContext
 
-__all__ = ["CHALLENGER_FAIR", "MITIGATE_STEP", "mitigate"]
+__all__ = ["CHALLENGER_FAIR", "MITIGATE_STEP", "ONNX_NOT_EXPORTED", "mitigate"]
 
 #: The alias of the mitigated version.
 CHALLENGER_FAIR = "challenger-fair"
+#: Why the mitigated version has no ONNX form (so no export, parity or skew check).
+ONNX_NOT_EXPORTED = "not exported (the per-group thresholds have no ONNX form in boucle yet)"
 
 
 def mitigate(
@@ -54,20 +75,28 @@ def mitigate(
         pipeline, x_train, y_train, sensitive=sensitive, constraint=cfg.mitigation_constraint
     )
     base = pipeline.predict_proba(x_test)[:, 1]
-    before = _measure(ctx, x_test, y_test, (base >= 0.5).astype(int), base, encoding)
-    after = _measure(
-        ctx,
-        x_test,
-        y_test,
-        result.model.predict(x_test),
-        result.model.positive_rate(x_test),
-        encoding,
+    before, _ = _measure(ctx, x_test, y_test, (base >= 0.5).astype(int), base, encoding)
+    decisions, rates = result.model.predict(x_test), result.model.positive_rate(x_test)
+    after, after_report = _measure(ctx, x_test, y_test, decisions, rates, encoding)
+    evaluation = evaluate_decisions(
+        y_test, decisions, rates, x_test, encoding, ctx.config.data.sensitive
     )
-    model_bytes = skops.io.dumps(result.model)
-    model_digest = ctx.store.put_bytes(model_bytes)
-    thresholds_digest = ctx.store.put_bytes(canonical_json(result.to_dict()))
+    robustness = probe_robustness(ctx, result.model, x_train, y_train, x_test, y_test)
+    put = ctx.store.put_bytes
+    reports = {
+        "evaluation": evaluation,
+        "fairness": after_report.to_dict(),
+        "robustness": None if robustness is None else robustness.to_dict(),
+    }
+    digests = {
+        f"{name}_digest": None if report is None else put(canonical_json(report))
+        for name, report in reports.items()
+    }
+    model_digest = put(skops.io.dumps(result.model))
+    thresholds_digest = put(canonical_json(result.to_dict()))
     document = {**result.to_dict(), "before": before, "after": after}
-    version = _register(ctx, register, train, result.model, model_digest, document)
+    metrics = evaluation["metrics"]
+    version = _register(ctx, register, train, result.model, model_digest, document, metrics)
     ctx.ledger_event(
         "fairness_mitigated",
         {
@@ -77,6 +106,23 @@ def mitigate(
             "version": int(version),
         },
     )
+    bound = {
+        "model": register["model_name"],
+        "version": int(version),
+        "mitigation_of": int(register["version"]),
+    }
+    measured = {
+        "measured": after_report.measured,
+        "unmeasured_reason": after_report.unmeasured_reason,
+    }
+    _record_gate(
+        ctx, "fairness_checked", after_report, digests["fairness_digest"], {**measured, **bound}
+    )
+    if robustness is not None:
+        _record_gate(ctx, "robustness_checked", robustness, digests["robustness_digest"], bound)
+    explained = explanation_of_scores(ctx, result.to_dict(), thresholds_digest, bound)
+    if explained is not None:
+        ctx.ledger_event("explained", explained)
     return {
         "constraint": result.constraint,
         "sensitive": sensitive,
@@ -88,9 +134,25 @@ def mitigate(
         "alias": CHALLENGER_FAIR,
         "model_digest": model_digest,
         "thresholds_digest": thresholds_digest,
-        "onnx": "not exported (the per-group thresholds have no ONNX form in boucle yet)",
-        "artifacts": [model_digest, thresholds_digest],
+        "metrics": metrics,
+        **digests,
+        "explained": None if explained is None else explained["scores_of"],
+        "onnx": ONNX_NOT_EXPORTED,
+        "artifacts": [model_digest, thresholds_digest, *filter(None, digests.values())],
     }
+
+
+def _record_gate(
+    ctx: RunContext, kind: str, report: Any, digest: str | None, extra: dict[str, Any]
+) -> None:
+    """Write the gate verdict ``kind`` of the mitigated version; recorded, never enforced.
+
+    ``extra`` holds its binding {model, version, mitigation_of} and fields of that kind only.
+    ``on_fail`` stops a run on the base model's gate; the fair challenger's verdict is for
+    its promotion to judge.
+    """
+    payload = {"passed": report.passed, "failures": report.failures, "metrics": report.metrics()}
+    ctx.ledger_event(kind, {**payload, "report_digest": digest, **extra})
 
 
 def _sensitive_column(ctx: RunContext, features: list[str]) -> str:
@@ -110,7 +172,7 @@ def _sensitive_column(ctx: RunContext, features: list[str]) -> str:
 
 def _measure(
     ctx: RunContext, x_test: Any, y_test: Any, predicted: Any, score: Any, encoding: Any
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], FairnessReport]:
     """Fairness metrics (as in the fairness step), accuracy and ROC AUC of one prediction."""
     import numpy as np
     from sklearn.metrics import accuracy_score, roc_auc_score
@@ -119,13 +181,14 @@ def _measure(
 
     report = configured_fairness_report(ctx, y_test, predicted, x_test, encoding)
     two_classes = len(set(np.asarray(y_test).tolist())) == 2
-    return {
+    summary = {
         "passed": report.passed,
         "failures": report.failures,
         "fairness": report.metrics(),
         "accuracy": float(accuracy_score(y_test, predicted)),
         "roc_auc": float(roc_auc_score(y_test, score)) if two_classes else None,
     }
+    return summary, report
 
 
 def _register(
@@ -135,8 +198,12 @@ def _register(
     model: Any,
     model_digest: str,
     document: dict[str, Any],
+    evaluated: dict[str, Any],
 ) -> str:
-    """Log the mitigated model to MLflow (skops) as a new version aliased challenger-fair."""
+    """Log the mitigated model to MLflow (skops) as a new version aliased challenger-fair.
+
+    Writes ``model_registered`` (with ``mitigation_of``) and ``alias_set`` for it.
+    """
     import skops.io
 
     from boucle.registry.mlflow_bridge import mlflow_session, s3_environment
@@ -170,6 +237,9 @@ def _register(
                 for key in ("accuracy", "roc_auc")
                 if document[when][key] is not None
             }
+            metrics.update(
+                {f"test_{k}": float(v) for k, v in evaluated.items() if isinstance(v, int | float)}
+            )
             mlflow.log_metrics(metrics)
             mlflow.log_dict(document, "mitigation.json")
             info = mlflow.sklearn.log_model(
@@ -183,6 +253,18 @@ def _register(
         )
         version = str(created.version)
         client.set_registered_model_alias(name, CHALLENGER_FAIR, version)
+    # As the register step does: the version's own record (and what puts the events that
+    # name it, approvals and promotions included, into its lineage's audit bundle).
+    ctx.ledger_event(
+        "model_registered",
+        {
+            "model": name,
+            "version": version,
+            "mlflow_run_id": run.info.run_id,
+            "model_digest": model_digest,
+            "mitigation_of": int(register["version"]),
+        },
+    )
     ctx.ledger_event("alias_set", {"model": name, "alias": CHALLENGER_FAIR, "version": version})
     return version
 
@@ -198,8 +280,18 @@ MITIGATE_STEP = Step(
         "fairness": c.section("fairness"),
         "sensitive": c.data.sensitive,
         "min_count": c.data.checks.representation.min_count,
+        "robustness": c.section("robustness"),
+        # Enabling explain: later re-runs it, so the fair challenger cites the explanation.
+        "explain": c.explain.enabled,
         "tracking": c.stores.tracking,
         "project": c.project,
     },
-    code=("evaluate/fairness_mitigation", "evaluate/fairness", "runner/mitigation_step"),
+    code=(
+        "evaluate/fairness_mitigation",
+        "evaluate/fairness",
+        "evaluate/metrics",
+        "evaluate/robustness",
+        "runner/mitigation_step",
+        "runner/mitigation_evidence",
+    ),
 )

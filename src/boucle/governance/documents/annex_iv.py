@@ -16,7 +16,6 @@ from boucle.governance.documents.evidence_sections import (
     fairness_blocks,
     metric_values,
     metrics_blocks,
-    robustness_blocks,
     slices_blocks,
 )
 from boucle.governance.documents.facts import Citations, Fact, fact_table
@@ -30,7 +29,7 @@ from boucle.governance.documents.governance_sections import (
     use_case_facts,
     versions_facts,
 )
-from boucle.governance.documents.model_card import DocumentContent
+from boucle.governance.documents.model_card import DocumentContent, limitation_notes
 from boucle.governance.documents.monitoring_plan import (
     alert_rules_table,
     gates_facts,
@@ -44,6 +43,7 @@ from boucle.governance.documents.requirements import (
     promotion_blocks,
     standards_blocks,
 )
+from boucle.governance.documents.robustness_sections import robustness_blocks
 from boucle.reports import Block, Cell, Kpi, KpiGrid, Panel, Section, Table, Text
 
 if TYPE_CHECKING:
@@ -214,8 +214,14 @@ def _development(facts: VersionFacts, cite: Citations) -> list[Block]:
 
 
 def _monitoring_control(facts: VersionFacts, cite: Citations) -> list[Block]:
-    """Item 3: performance per group, risks of discrimination, interpretation, inputs, control."""
+    """Item 3: limitations, accuracy per group, fairness, interpretation, inputs, control."""
+    limits = limitation_notes(facts)
     return [
+        Panel(
+            "Capabilities and limitations in performance",
+            [Text(t, "warn") for t in limits]
+            or [Text("The evidence steps recorded no limitation (see item 2(h)).")],
+        ),
         Panel("Accuracy for specific groups of persons", slices_blocks(facts, cite)),
         Panel("Foreseeable risks to fundamental rights: fairness", fairness_blocks(facts, cite)),
         Panel("Interpretation of the outputs (Art. 13)", explanation_blocks(facts, cite)),
@@ -238,7 +244,7 @@ def _metrics_fit(facts: VersionFacts, cite: Citations) -> list[Block]:
         Fact(
             "metrics measured on the held-out set",
             ", ".join(sorted(metric_values(facts))) or None,
-            cite(*facts.run.sources("evaluate")),
+            cite(*facts.run.sources(facts.evaluated_by)),
             how="`boucle run`",
         ),
         balance,

@@ -1,5 +1,7 @@
-"""Blocks shared by the model card and Annex IV: data, metrics, slices, fairness, explanations,
-robustness. Each block is built from a :class:`VersionFacts` and cites the events it read."""
+"""Blocks shared by the model card and Annex IV: metrics, slices, fairness, explanations
+(robustness and train/serve skew: :mod:`.robustness_sections`). Each block is built from a
+:class:`VersionFacts` and cites the events it read. A fair challenger's blocks show its own
+evidence (its decisions, its fairness check) and say where its scores come from."""
 
 from __future__ import annotations
 
@@ -29,13 +31,12 @@ __all__ = [
     "metric_values",
     "metrics_blocks",
     "passed_badge",
-    "robustness_blocks",
     "slices_blocks",
 ]
 
 HEADLINE_METRICS = ("roc_auc", "f1", "accuracy", "pr_auc", "rmse", "mae", "r2")
 _SLICE_METRICS = ("accuracy", "f1", "roc_auc", "recall", "rmse", "mae")
-_RUN = "`boucle run`"
+_RUN = "`boucle run`"  # how most missing facts get recorded
 
 
 def passed_badge(value: object) -> Badge:
@@ -48,9 +49,13 @@ def passed_badge(value: object) -> Badge:
 
 
 def metric_values(facts: VersionFacts) -> dict[str, float]:
-    """Held-out metrics of the version's run (manifest bound to ``run_finished``)."""
-    metrics = facts.run.step("evaluate").get("metrics")
-    if not metrics and facts.run.finished is not None:
+    """Held-out metrics of the version (run manifest bound to ``run_finished``).
+
+    Those of the evaluate step, or for a fair challenger those the mitigate step measured on
+    its own decisions (``run_finished`` records the base model's only).
+    """
+    metrics = facts.run.step(facts.evaluated_by).get("metrics")
+    if not metrics and facts.run.finished is not None and facts.evaluated_by == "evaluate":
         metrics = facts.run.finished.payload.get("metrics")
     return {k: float(v) for k, v in (metrics or {}).items() if isinstance(v, int | float)}
 
@@ -64,9 +69,11 @@ def metrics_blocks(facts: VersionFacts, cite: Citations) -> list[Block]:
                 [Fact("held-out metrics", None, how=f"{_RUN} (the evaluate step measures them)")]
             )
         ]
-    source = cite(*facts.run.sources("evaluate"))
+    source = cite(*facts.run.sources(facts.evaluated_by))
     rows = facts.run.step("split")
     test_rows = rows.get("test_rows")
+    of = facts.ref.mitigation_of
+    whose = "" if of is None else f", decisions of this fair challenger of v{of}"
     kpis = [
         Kpi(name, format_number(metrics[name]), note="held-out test set")
         for name in HEADLINE_METRICS
@@ -77,7 +84,7 @@ def metrics_blocks(facts: VersionFacts, cite: Citations) -> list[Block]:
         Table(
             header=("Metric", "Value", "Exact value"),
             rows=[[name, value, repr(value)] for name, value in sorted(metrics.items())],
-            caption=f"Held-out test set ({format_number(test_rows)} rows). Source: {source}",
+            caption=f"Held-out test set ({format_number(test_rows)} rows{whose}). Source: {source}",
         ),
     ]
     evaluation = facts.evaluation.document if facts.evaluation else {}
@@ -110,6 +117,16 @@ def metrics_blocks(facts: VersionFacts, cite: Citations) -> list[Block]:
                 caption="Per class.",
             )
         )
+    if of is not None:
+        blocks.append(
+            Text(
+                f"A fair challenger of v{of}: accuracy, precision, recall, F1, positive rate, "
+                "the confusion matrix and the slices count the decisions this version makes "
+                "(its per-group thresholds, `predict`); ROC AUC, PR AUC, log loss and Brier "
+                "score its positive rate per row (`predict_proba`).",
+                "info",
+            )
+        )
     return blocks
 
 
@@ -118,7 +135,7 @@ def slices_blocks(facts: VersionFacts, cite: Citations) -> list[Block]:
     sensitive = facts.config.data.sensitive
     slices = (facts.evaluation.document if facts.evaluation else {}).get("slices") or []
     if not slices:
-        digest = facts.run.step("evaluate").get("evaluation_digest")
+        digest = facts.run.step(facts.evaluated_by).get("evaluation_digest")
         if not sensitive:
             how = f"list the columns in data.sensitive, then {_RUN}"
         elif digest and facts.evaluation is None:
@@ -136,7 +153,7 @@ def slices_blocks(facts: VersionFacts, cite: Citations) -> list[Block]:
         ]
         for s in slices
     ]
-    source = cite(*facts.run.sources("evaluate"))
+    source = cite(*facts.run.sources(facts.evaluated_by))
     return [
         Table(
             header=("Column", "Group", "Rows", *names),
@@ -238,15 +255,21 @@ def _interval(low: Any, high: Any) -> str | None:
 
 
 def explanation_blocks(facts: VersionFacts, cite: Citations, *, chart: bool = True) -> list[Block]:
-    """The explanation method and the most important features (SHAP)."""
+    """The explanation method and the most important features (SHAP).
+
+    A fair challenger's explanation cites the SHAP values of its base version's scores (the
+    same scores it thresholds): the block says so and lists its per-group thresholds.
+    """
     event = facts.evidence.latest("explained")
     if event is None:
         return [fact_table([Fact("explanation", None, how=f"enable explain:, then {_RUN}")])]
     source = cite(event)
     report = facts.explanation.document if facts.explanation else {}
     top = [f for f in event.payload.get("top_features") or [] if isinstance(f, dict)]
+    scores_of = event.payload.get("scores_of")
+    method = str(event.payload.get("method"))
     rows = [
-        Fact("method", f"SHAP {event.payload.get('method')}", source),
+        Fact("method", method if scores_of else f"SHAP {method}", source),
         Fact("output explained", str(report["output"]), source) if "output" in report else None,
         Fact("held-out rows explained", format_number(report["rows"]), source)
         if "rows" in report
@@ -256,9 +279,12 @@ def explanation_blocks(facts: VersionFacts, cite: Citations, *, chart: bool = Tr
         else None,
     ]
     blocks: list[Block] = [fact_table([r for r in rows if r is not None])]
+    if isinstance(scores_of, dict):
+        blocks += _threshold_blocks(facts, cite, event.payload, scores_of)
     if top:
         labels = [str(f.get("feature")) for f in top]
         values = [float(f.get("importance") or 0.0) for f in top]
+        whose = f" of v{scores_of.get('version')}'s scores" if isinstance(scores_of, dict) else ""
         blocks.append(
             Table(
                 header=("Rank", "Feature", "Mean |SHAP|"),
@@ -266,7 +292,7 @@ def explanation_blocks(facts: VersionFacts, cite: Citations, *, chart: bool = Tr
                     [i, label, value]
                     for i, (label, value) in enumerate(zip(labels, values, strict=True), 1)
                 ],
-                caption=f"Most important features. Source: {source}",
+                caption=f"Most important features{whose}. Source: {source}",
             )
         )
         if chart:
@@ -275,38 +301,54 @@ def explanation_blocks(facts: VersionFacts, cite: Citations, *, chart: bool = Tr
     return blocks
 
 
-def robustness_blocks(facts: VersionFacts, cite: Citations) -> list[Block]:
-    """The robustness checks (noise, swaps, membership inference) and their verdicts."""
-    event = facts.evidence.latest("robustness_checked")
-    if event is None:
-        return [fact_table([Fact("robustness", None, how=f"enable robustness:, then {_RUN}")])]
-    source = cite(event)
-    report = facts.robustness.document if facts.robustness else {}
-    checks = report.get("checks") or []
-    if checks:
-        rows: list[list[Cell]] = [
-            [
-                str(c.get("name")),
-                c.get("value"),
-                c.get("threshold"),
-                passed_badge(c.get("passed")),
-                str(c.get("detail") or ""),
-            ]
-            for c in checks
-        ]
-        table = Table(
-            header=("Check", "Value", "Threshold", "Verdict", "Detail"),
+def _threshold_blocks(
+    facts: VersionFacts, cite: Citations, payload: dict[str, Any], scores_of: dict[str, Any]
+) -> list[Block]:
+    """What a fair challenger's decision adds to its base's scores: one rule per group."""
+    base = next((e for e in facts.chain if e.index == scores_of.get("event")), None)
+    decision = payload.get("decision") or {}
+    sensitive = decision.get("sensitive")
+    of = scores_of.get("version")
+    blocks: list[Block] = [
+        Text(
+            f"Not recomputed for this version: its score is v{of}'s score (the per-group "
+            f"thresholds only decide from it), so these are the SHAP values of v{of} "
+            f"({cite(base) or 'explanation event #' + str(scores_of.get('event'))}). The "
+            f"decision also depends on '{sensitive}' directly, through the rules below "
+            f"(ThresholdOptimizer, {decision.get('constraint')}).",
+            "info",
+        )
+    ]
+    thresholds = (facts.mitigation.document if facts.mitigation else {}).get("thresholds")
+    if not isinstance(thresholds, dict) or not thresholds:
+        digest = decision.get("thresholds_digest")
+        how = f"restore the thresholds {digest} to the artifact store" if digest else _RUN
+        return [*blocks, fact_table([Fact("per-group thresholds", None, how=how)])]
+    rows: list[list[Cell]] = [
+        [str(group), _rule(rule)] for group, rule in sorted(thresholds.items()) if rule
+    ]
+    source = cite(*facts.run.sources("mitigate"))
+    digest = short_hash(facts.mitigation.digest if facts.mitigation else "")
+    blocks.append(
+        Table(
+            header=(f"{sensitive}", "Positive when (on the score, with probability)"),
             rows=rows,
-            caption=f"Source: {source}",
+            caption=f"Per-group rules (thresholds {digest}); a group not listed keeps the "
+            f"score ≥ 0.5 decision. Source: {source}",
         )
-    else:
-        metrics = event.payload.get("metrics") or {}
-        table = Table(
-            header=("Measure", "Value"),
-            rows=[[k, v] for k, v in sorted(metrics.items())],
-            caption=f"Source: {source}",
-        )
-    blocks: list[Block] = [table]
-    for failure in event.payload.get("failures") or []:
-        blocks.append(Text(str(failure), "bad"))
+    )
     return blocks
+
+
+def _rule(rule: dict[str, Any]) -> str:
+    parts = [
+        f"score {op.get('operator')} {format_number(float(op.get('threshold') or 0.0))} "
+        f"(p = {format_number(float(rule.get(p) or 0.0))})"
+        for p, op in (("p0", rule.get("operation0") or {}), ("p1", rule.get("operation1") or {}))
+        if float(rule.get(p) or 0.0) > 0
+    ]
+    ignore = float(rule.get("p_ignore") or 0.0)
+    if ignore > 0:
+        constant = format_number(float(rule.get("prediction_constant") or 0.0))
+        parts.append(f"else constant {constant} with p = {format_number(ignore)}")
+    return "; ".join(parts)

@@ -8,7 +8,9 @@ altered ledger would certify altered facts), then reads:
 * the manifest of the run that trained it (checked against the ``manifest_hash`` its
   ``run_finished`` event recorded) and the step events of that run;
 * the evaluation, data-gate, explanation, fairness and robustness reports from the store, by
-  the digests the events and manifests name (the store verifies every digest);
+  the digests the events and manifests name (the store verifies every digest); for a fair
+  challenger (:attr:`VersionRef.mitigation_of`) the evaluation is its own, from the
+  ``mitigate`` step's manifest, and its per-group thresholds are read too;
 * the approvals, the model's lifecycle events, the lineage's monitoring events and the
   documents generated before.
 """
@@ -112,6 +114,32 @@ class VersionFacts:
     lifecycle: tuple[LedgerEvent, ...]
     monitoring: tuple[LedgerEvent, ...]
     documents: tuple[LedgerEvent, ...]
+    mitigation: StoredReport | None = None
+    """A fair challenger's per-group thresholds (``thresholds_digest`` of its mitigate step)."""
+
+    @property
+    def evaluated_by(self) -> str:
+        """The step whose manifest holds the version's held-out evaluation.
+
+        ``evaluate`` for the model a run trained; ``mitigate`` for a fair challenger, which is
+        evaluated on its own decisions (never on the base model's).
+        """
+        return _evaluated_by(self.ref)
+
+    @property
+    def skew_skipped(self) -> str | None:
+        """Why the run recorded no skew check for this version (None: not known as skipped).
+
+        A fair challenger has no ONNX form, so nothing was compared; otherwise the skew
+        step's manifest says why it did nothing (export disabled, export blocked).
+        """
+        if self.ref.mitigation_of is not None:
+            onnx = self.run.step("mitigate").get("onnx")
+            return (
+                f"the fair challenger is {onnx}" if onnx else "the fair challenger has no ONNX form"
+            )
+        skipped = self.run.step("skew").get("skipped")
+        return str(skipped) if skipped else None
 
     @property
     def evidence(self) -> Evidence:
@@ -164,6 +192,7 @@ def gather_version_facts(config: BoucleConfig, version: str = "champion") -> Ver
     runs = _RunReader(config, chain)
     run = runs.record(ref.run_id) if ref.run_id else RunRecord("", None, None, None, {})
     evidence = check.evidence
+    evaluated_by = _evaluated_by(ref)
     return VersionFacts(
         config=config,
         ref=ref,
@@ -173,7 +202,7 @@ def gather_version_facts(config: BoucleConfig, version: str = "champion") -> Ver
         registered=_registered(chain, ref),
         run=run,
         evaluation=_report(
-            store, run.step("evaluate").get("evaluation_digest"), run.sources("evaluate")
+            store, run.step(evaluated_by).get("evaluation_digest"), run.sources(evaluated_by)
         ),
         validation=_event_report(store, evidence.latest("data_validated")),
         explanation=_event_report(store, evidence.latest("explained")),
@@ -185,7 +214,14 @@ def gather_version_facts(config: BoucleConfig, version: str = "champion") -> Ver
         documents=tuple(
             e for e in chain if e.kind == "documents_generated" and _names_version(e, ref)
         ),
+        mitigation=None
+        if ref.mitigation_of is None
+        else _report(store, run.step("mitigate").get("thresholds_digest"), run.sources("mitigate")),
     )
+
+
+def _evaluated_by(ref: VersionRef) -> str:
+    return "evaluate" if ref.mitigation_of is None else "mitigate"
 
 
 class _RunReader:
@@ -261,9 +297,15 @@ def _event_report(store: ArtifactStore, event: LedgerEvent | None) -> StoredRepo
 def _robustness_report(
     store: ArtifactStore, runs: _RunReader, event: LedgerEvent | None
 ) -> StoredReport | None:
-    """``robustness_checked`` names no digest: its run's manifest does."""
+    """The report a ``robustness_checked`` names, else the one its run's manifest names.
+
+    The robustness step's event names no digest (its manifest does); the fair challenger's
+    (written by the mitigate step) does.
+    """
     if event is None or event.run_id is None:
         return None
+    if event.payload.get("report_digest"):
+        return _event_report(store, event)
     run = runs.record(event.run_id)
     digest = run.step("robustness").get("report_digest")
     return _report(store, digest, (event, *run.sources("robustness")))

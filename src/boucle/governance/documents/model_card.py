@@ -17,7 +17,6 @@ from boucle.governance.documents.evidence_sections import (
     fairness_blocks,
     metric_values,
     metrics_blocks,
-    robustness_blocks,
     slices_blocks,
 )
 from boucle.governance.documents.facts import Citations, fact_table
@@ -30,12 +29,13 @@ from boucle.governance.documents.governance_sections import (
     use_case_facts,
     versions_facts,
 )
+from boucle.governance.documents.robustness_sections import robustness_blocks, skew_limitation
 from boucle.reports import Badge, Block, Kpi, KpiGrid, Section, Text, format_number
 
 if TYPE_CHECKING:
     from boucle.governance.documents.gather import VersionFacts
 
-__all__ = ["DocumentContent", "model_card_content"]
+__all__ = ["DocumentContent", "limitation_notes", "model_card_content"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,20 @@ def _overview(facts: VersionFacts, cite: Citations) -> list[Block]:
 
 def _limitations(facts: VersionFacts, cite: Citations) -> list[Block]:
     """What the measurements say the model does less well, then the robustness checks."""
+    found = limitation_notes(facts)
+    blocks: list[Block] = [Text(text, "warn") for text in found]
+    if not found:
+        blocks.append(Text("The evidence steps recorded no limitation beyond the checks below."))
+    return [*blocks, *robustness_blocks(facts, cite)]
+
+
+def limitation_notes(facts: VersionFacts) -> list[str]:
+    """The limitations the evidence shows, one sentence each (model card; Annex IV item 3).
+
+    The lowest group metric, groups too small for the fairness gate, the notes of the
+    evidence reports, failed data checks, a failed or skipped train/serve skew check, and for
+    a fair challenger that its decision uses the sensitive column directly.
+    """
     found: list[str] = []
     lowest = _lowest_slice(facts)
     if lowest is not None:
@@ -141,10 +155,18 @@ def _limitations(facts: VersionFacts, cite: Citations) -> list[Block]:
     for result in results:
         if result.get("passed") is False:
             found.append(f"data check {result.get('name')}: {result.get('message')}")
-    blocks: list[Block] = [Text(text, "warn") for text in dict.fromkeys(found)]
-    if not found:
-        blocks.append(Text("The evidence steps recorded no limitation beyond the checks below."))
-    return [*blocks, *robustness_blocks(facts, cite)]
+    skew = skew_limitation(facts)
+    if skew is not None:
+        found.append(skew)
+    if facts.ref.mitigation_of is not None:
+        sensitive = (facts.mitigation.document if facts.mitigation else {}).get("sensitive")
+        found.append(
+            f"Fair challenger of v{facts.ref.mitigation_of}: its decision applies a different "
+            f"threshold per group of '{sensitive or 'the sensitive column'}', so it reads that "
+            "column for every decision; its scores (and their explanation) are "
+            f"v{facts.ref.mitigation_of}'s."
+        )
+    return list(dict.fromkeys(found))
 
 
 def _lowest_slice(facts: VersionFacts) -> str | None:
