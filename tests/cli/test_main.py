@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -45,6 +46,11 @@ def test_quickstart_runs_the_loop_without_shared_data(
         assert section in report
     assert "Amer-Indian-Eskimo" in report  # the race groups of the representation table
     assert "boucle audit verify" in done.stdout
+    # The summary states the fairness gate's verdict as the ledger recorded it.
+    checked = boucle_cli("audit", "log", "--kind", "fairness_checked", "--json", cwd=project)
+    (fairness,) = json.loads(checked.stdout)
+    verdict = "passed" if fairness["payload"]["passed"] else "failed: sex: demographic parity"
+    assert re.search(rf"fairness gate +│ {verdict}", done.stdout)
     rows = _runs(boucle_cli, project)
     assert len(rows) == 1 and rows[0]["status"] == "finished"
     metrics = rows[0]["metrics"]

@@ -75,6 +75,9 @@ def print_run_summary(outcome: RunOutcome, config_path: Path | str) -> None:
         table.add_row("ONNX", f"none: {export['reason']}; served through the Python path")
     elif export:
         table.add_row("ONNX parity", _parity_text(export))
+    fairness = steps.get("fairness", {}).get("manifest")
+    if fairness and "passed" in fairness:
+        table.add_row("fairness gate", _fairness_text(fairness))
     statuses = ", ".join(f"{name}: {step['status']}" for name, step in steps.items())
     table.add_row("steps", statuses)
     table.add_row("time", f"{outcome.seconds:.1f}s")
@@ -90,6 +93,18 @@ def print_run_summary(outcome: RunOutcome, config_path: Path | str) -> None:
         f"boucle audit verify -c {config}",
     ):
         console().print(f"  {command}")
+
+
+def _fairness_text(fairness: dict[str, Any]) -> str:
+    if fairness.get("measured") is False:
+        return f"[yellow]not measured[/]: {fairness.get('unmeasured_reason')}"
+    if fairness.get("passed"):
+        return "[green]passed[/]"
+    failures = list(fairness.get("failures") or [])
+    shown = "; ".join(map(str, failures[:2])) + (
+        f" (+{len(failures) - 2} more)" if len(failures) > 2 else ""
+    )
+    return f"[red]failed[/]: {shown}"
 
 
 def _parity_text(export: dict[str, Any]) -> str:
