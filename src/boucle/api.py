@@ -219,9 +219,11 @@ def export(
     """
     from boucle.registry import resolve_version
     from boucle.runner.export_step import EXPORT_STEP
+    from boucle.runner.mitigation_onnx import refuse_fair_export
 
     cfg = _config(config)
     info = resolve_version(cfg.stores.tracking or "", cfg.project, ref)
+    refuse_fair_export(info)  # its run's export step would convert the base pipeline
     original = show(info.boucle_run_id, cfg) if info.boucle_run_id else {}
     steps = original.get("steps", {})
     needed = ("snapshot", "validate", "split", "train", "evaluate", "register")

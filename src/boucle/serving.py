@@ -3,6 +3,8 @@
 Each alias in ``serve.routes`` (and the shadow) is resolved in the registry; its ONNX file is
 read from the artifact store by the digest the registry recorded (``boucle.onnx_digest``), so
 the bytes are hash-verified twice: by the store on read and by the server before loading.
+A version with no ONNX form (feature functions, a model without converter, a fair challenger)
+gets its native model instead, on the flagged Python path (:mod:`boucle.serve.native`).
 The categories seen in training come from the version's reference profile (the ``reference``
 step profiles the training rows), so that the server can refuse a category the model never saw.
 
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
     from boucle.config import BoucleConfig
     from boucle.registry import ModelVersionInfo
     from boucle.serve import ServeConfig, ServedModel
-    from boucle.serve.inputs import ModelInput
     from boucle.store import ArtifactStore
 
 __all__ = [
@@ -112,15 +113,16 @@ def load_served_models(config: BoucleConfig, serve: ServeConfig) -> list[ServedM
                 info.version,
                 info.model_name,
             )
-        model_digest = info.tags.get("boucle.model_digest") or train.get("model_digest")
         digest = info.tags.get("boucle.onnx_digest")
-        runtime: dict[str, Any]
+        runtime: dict[str, Any] = {
+            "model_digest": info.tags.get("boucle.model_digest") or train.get("model_digest")
+        }
         if digest:
             if digest not in onnx:
                 onnx[digest] = store.get_bytes(digest)  # verified against the digest on read
-            runtime = {"onnx_bytes": onnx[digest], "expected_hash": digest}
+            runtime.update(onnx_bytes=onnx[digest], expected_hash=digest)
         else:
-            runtime = _python_path(store, manifest, info, alias, serve)
+            runtime.update(_python_path(store, manifest, info, alias, serve))
         models.append(
             ServedModel(
                 alias=alias,
@@ -132,7 +134,6 @@ def load_served_models(config: BoucleConfig, serve: ServeConfig) -> list[ServedM
                 positive_class=train.get("positive_class"),
                 lineage_id=info.tags.get("boucle.lineage_id") or None,
                 categories=categories,
-                model_digest=model_digest,
                 background_digest=_background_digest(manifest),
                 store=store,
             )
@@ -147,87 +148,29 @@ def _python_path(
     alias: str,
     serve: ServeConfig,
 ) -> dict[str, Any]:
-    """The ServedModel fields of a version without ONNX: its native pipeline, if allowed."""
+    """The ServedModel fields of a version without ONNX: its native model, if allowed.
+
+    A fair challenger's native model is its skops file, which ``POST /explain`` (a joblib
+    pipeline's SHAP) cannot read: its explanation is its base's, cited in its documents.
+    """
+    from boucle.serve.native import native_pipeline
+
     label = f"version {info.version} of '{info.model_name}' ({alias})"
-    digest, data, inputs = native_pipeline(
+    native = native_pipeline(
         store, manifest, info, label=label, fallback=serve.python_fallback, ref=alias
     )
-    return {
+    fields: dict[str, Any] = {
         "onnx_bytes": b"",
-        "expected_hash": digest,
+        "expected_hash": native.digest,
         "runtime": "python",
-        "native_bytes": data,
-        "inputs": inputs,
+        "native_bytes": native.data,
+        "native_format": native.format,
+        "labels_from": native.labels_from,
+        "inputs": native.inputs,
     }
-
-
-def native_pipeline(
-    store: ArtifactStore,
-    manifest: dict[str, Any],
-    info: ModelVersionInfo,
-    *,
-    label: str,
-    fallback: str,
-    ref: str,
-) -> tuple[str, bytes, tuple[ModelInput, ...]]:
-    """``(digest, joblib bytes, training inputs)`` of a version to score on the Python path.
-
-    Only a version with no ONNX form has one: with feature functions, or whose export step
-    recorded a block (a plug-in model without a converter); any other version without ONNX
-    just needs ``boucle export``. And only under ``python_fallback: allow``. The bytes come
-    from the artifact store, which verifies them against the digest on read. Shared by
-    ``boucle serve`` and batch scoring.
-    """
-    train = manifest["steps"]["train"]["manifest"]
-    functions = [str(f.get("spec")) for f in train.get("feature_functions") or []]
-    if functions:
-        why = f"its feature functions {', '.join(map(repr, functions))} are Python code"
-    elif info.tags.get("boucle.runtime") == "python":  # recorded by the export step
-        why = f"{info.tags.get('boucle.onnx_blocked_by')} has no ONNX converter"
-    else:
-        raise BoucleError(f"{label} has no ONNX export.", hint=f"Run `boucle export {ref}` first.")
-    if fallback == "refuse":
-        raise BoucleError(
-            f"{label} has no ONNX form: {why}, and serve.python_fallback is 'refuse'.",
-            hint="Set serve.python_fallback: allow to score it with its Python pipeline, or "
-            "retrain without what blocks ONNX (features: in boucle.yaml, train.model).",
-        )
-    digest = info.tags.get("boucle.model_digest") or train.get("model_digest")
-    if not digest:
-        raise StoreError(
-            f"{label} records no native pipeline digest (boucle.model_digest).",
-            hint="Re-run `boucle run` to register a new version.",
-        )
-    inputs = training_inputs(store, manifest)
-    if not inputs:
-        raise StoreError(
-            f"{label} has no recorded training schema (its run has no reference profile).",
-            hint="Re-run `boucle run`: its reference step records the column kinds.",
-        )
-    return str(digest), store.get_bytes(str(digest)), inputs
-
-
-def training_inputs(store: ArtifactStore, manifest: dict[str, Any]) -> tuple[ModelInput, ...]:
-    """The raw feature columns of a run, typed by its reference profile (numeric or not).
-
-    The Python path validates requests against them; boolean columns, which the profile counts
-    as categories, are retyped from the fitted pipeline when it loads.
-    """
-    from boucle.serve.inputs import ModelInput
-
-    reference = manifest.get("steps", {}).get("reference", {}).get("manifest") or {}
-    kinds: dict[str, str] = {}
-    if reference.get("reference_digest"):
-        profile = json.loads(store.get_bytes(reference["reference_digest"]))
-        kinds = {str(f["name"]): str(f.get("kind")) for f in profile.get("features", [])}
-    columns = [str(c) for c in manifest["steps"]["train"]["manifest"].get("features", [])]
-    return tuple(
-        ModelInput(column, column, "float32", "numeric")
-        if kinds.get(column) == "numeric"
-        else ModelInput(column, column, "string", "categorical")
-        for column in columns
-        if column in kinds
-    )
+    if native.format == "skops":
+        fields["model_digest"] = None
+    return fields
 
 
 def _background_digest(manifest: dict[str, Any]) -> str | None:

@@ -3,12 +3,13 @@
 :func:`load_batch_model` resolves a registered version and reads its ONNX bytes from the
 artifact store by the digest the registry recorded (the store verifies the blake3 on read;
 no pickle is involved). A version with no ONNX form (Python feature functions, a model
-without converter) is scored with its native pipeline instead, as ``boucle serve`` does
-(``serve.python_fallback``; see :mod:`boucle.serve.python_runtime`); the output file's
-metadata says ``boucle.runtime: python``. :func:`score_chunk` turns a DataFrame chunk into
-the output table: the id column, ``model_version``, ``prediction`` and, for classifiers, one
-``proba_<class>`` column per class. The same function runs in the local loop and in the Dask
-workers, so both give the same rows.
+without converter, a fair challenger) is scored with its native model instead, as ``boucle
+serve`` does (``serve.python_fallback``; see :mod:`boucle.serve.native`): a fair
+challenger's labels are those of its ``predict``, its probabilities its ``predict_proba``.
+The output file's metadata says ``boucle.runtime: python``. :func:`score_chunk` turns a
+DataFrame chunk into the output table: the id column, ``model_version``, ``prediction`` and,
+for classifiers, one ``proba_<class>`` column per class. The same function runs in the local
+loop and in the Dask workers, so both give the same rows.
 """
 
 from __future__ import annotations
@@ -45,11 +46,15 @@ class BatchModel:
     classes: tuple[str, ...] | None
     lineage_id: str | None
     #: ``onnx``, or ``python``: a version with no ONNX form (Python feature functions, a
-    #: model without converter), scored with its native pipeline (``native_bytes``, the
-    #: train step's joblib file from the store, whose blake3 is ``model_digest``).
+    #: model without converter, a fair challenger), scored with its native model
+    #: (``native_bytes`` from the store, whose blake3 is ``model_digest``: the train step's
+    #: joblib file, or a fair challenger's skops file, per ``native_format``).
     runtime: str = "onnx"
     native_bytes: bytes | None = field(default=None, repr=False)
     model_digest: str | None = None
+    native_format: str = "joblib"
+    #: ``argmax`` (most probable class) or ``predict`` (a fair challenger's own decision).
+    labels_from: str = "argmax"
 
     @property
     def columns(self) -> list[str]:
@@ -84,7 +89,9 @@ def load_batch_model(config: BoucleConfig, ref: str) -> BatchModel:
     train = manifest["steps"]["train"]["manifest"]
     classes = train.get("classes")
     if not digest and (
-        info.tags.get("boucle.runtime") == "python" or train.get("feature_functions")
+        info.tags.get("boucle.runtime") == "python"
+        or info.tags.get("boucle.mitigation")
+        or train.get("feature_functions")
     ):
         return _python_model(config, info, manifest, store)
     if not digest:
@@ -111,10 +118,10 @@ def _python_model(
 ) -> BatchModel:
     """A version with no ONNX form, under ``serve.python_fallback: allow`` (the default)."""
     from boucle.export.runtime import make_input
-    from boucle.serving import native_pipeline
+    from boucle.serve.native import native_pipeline
 
     train = manifest["steps"]["train"]["manifest"]
-    digest, data, inputs = native_pipeline(
+    native = native_pipeline(
         store,
         manifest,
         info,
@@ -128,26 +135,33 @@ def _python_model(
         version=info.version,
         onnx_digest="",
         onnx_bytes=b"",
-        inputs=tuple(make_input(spec.column, spec.kind) for spec in inputs),
+        inputs=tuple(make_input(spec.column, spec.kind) for spec in native.inputs),
         task_kind=str(train["kind"]),
         classes=tuple(str(c) for c in classes) if classes else None,
         lineage_id=info.tags.get("boucle.lineage_id") or None,
         runtime="python",
-        native_bytes=data,
-        model_digest=digest,
+        native_bytes=native.data,
+        model_digest=native.digest,
+        native_format=native.format,
+        labels_from=native.labels_from,
     )
 
 
 def open_batch_session(model: BatchModel, *, single_thread: bool) -> Any:
     """An onnxruntime session on the model (one thread per call in Dask workers).
 
-    For a model on the Python path: its native pipeline, hashed again before unpickling.
+    For a model on the Python path: its native model, hashed again before it is loaded.
     """
     if model.runtime == "python":
-        from boucle.serve.python_runtime import unpickle_verified
+        from boucle.serve.python_runtime import load_native_verified
 
         label = f"'{model.name}' version {model.version}"
-        return unpickle_verified(model.native_bytes, str(model.model_digest), model=label)
+        return load_native_verified(
+            model.native_bytes,
+            str(model.model_digest),
+            model=label,
+            native_format=model.native_format,
+        )
     from boucle.export.runtime import open_session
 
     return open_session(model.onnx_bytes, model=model.name, single_thread=single_thread)
@@ -203,6 +217,10 @@ def _native_outputs(model: BatchModel, pipeline: Any, chunk: pd.DataFrame, sourc
         if model.classes is None:
             return [np.asarray(pipeline.predict(rows), dtype=np.float64)]
         probabilities = np.asarray(pipeline.predict_proba(rows), dtype=np.float64)
+        if model.labels_from == "predict":  # a fair challenger: its own decision
+            from boucle.serve.python_runtime import class_codes
+
+            return [class_codes(pipeline, pipeline.predict(rows)), probabilities]
     except BoucleError as exc:  # a feature function that fails on these rows
         raise DataError(f"{source}: {exc.message}", hint=exc.hint) from exc
     except (TypeError, ValueError) as exc:

@@ -11,7 +11,13 @@ model and never through pickle; fairlearn is not needed to load or use it.
 Interpolated thresholds make a randomized classifier. Instead of a random generator, the draw
 of each row is the 64-bit hash of its feature values, so the same row always gets the same
 prediction (in batch, in serving, on a re-run) while the groups still get the learned rates.
-A group not seen in training keeps the base model's prediction (probability ≥ 0.5).
+The hash reads each value in one canonical form, whatever carries it: numbers as float32 (an
+``int64`` 3, a ``float64`` 3.0 and the float32 a served request becomes hash alike), booleans
+and other values as text, missing values as ``""``; and group values are matched the same way
+(``1`` and ``1.0`` are one group). So a row scored by ``boucle serve`` (float32 request
+values), by ``boucle predict`` (the file's own dtypes) and by the ``mitigate`` step that
+measured the fairness gets the same draw. A group not seen in training keeps the base model's
+prediction (probability ≥ 0.5).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import pandas as pd
 from boucle.errors import DataError
 
 __all__ = [
+    "ONNX_BLOCKED_BY",
     "GroupThresholdClassifier",
     "MitigationResult",
     "fit_threshold_optimizer",
@@ -33,6 +40,9 @@ __all__ = [
 ]
 
 Constraint = Literal["demographic_parity", "equalized_odds"]
+#: What has no ONNX form in a :class:`GroupThresholdClassifier` (no converter knows the
+#: per-group rules and the per-row draw): the fair challenger is scored on the Python path.
+ONNX_BLOCKED_BY = "per-group decision thresholds (fairness mitigation)"
 
 
 class GroupThresholdClassifier:
@@ -60,9 +70,9 @@ class GroupThresholdClassifier:
             )
         scores = np.asarray(self.pipeline.predict_proba(X), dtype=np.float64)[:, 1]
         rate = (scores >= 0.5).astype(np.float64)  # unseen groups: the base decision
-        groups = X[self.sensitive].astype("string").fillna("").to_numpy(dtype=object)
+        groups = _group_keys(X[self.sensitive])
         for group, rule in self.thresholds.items():
-            rows = groups == group
+            rows = groups == _group_key(group)
             if not rows.any():
                 continue
             score = scores[rows]
@@ -80,10 +90,13 @@ class GroupThresholdClassifier:
         return np.column_stack([1.0 - rate, rate])
 
     def predict(self, X: pd.DataFrame) -> npt.NDArray[Any]:
-        """Class labels: positive when the row's own hash draw falls below its group's rate."""
+        """Class labels: positive when the row's own hash draw falls below its group's rate.
+
+        The draw hashes the model's feature columns in canonical form (see the module
+        docstring), so it does not depend on the dtypes or the extra columns of ``X``.
+        """
         rate = self.positive_rate(X)
-        draws = pd.util.hash_pandas_object(X, index=False).to_numpy(dtype=np.uint64)
-        uniform = (draws >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+        uniform = _row_draws(X, getattr(self.pipeline, "feature_names_in_", None))
         codes = (uniform < rate).astype(np.int64)
         return np.asarray(self.classes_)[codes]
 
@@ -92,6 +105,66 @@ def _apply(operation: dict[str, Any], score: npt.NDArray[np.float64]) -> npt.NDA
     threshold = float(operation["threshold"])
     hit = score > threshold if operation["operator"] == ">" else score < threshold
     return hit.astype(np.float64)
+
+
+def _row_draws(X: pd.DataFrame, features: Any) -> npt.NDArray[np.float64]:
+    """A uniform draw in [0, 1) per row: the top 53 bits of the hash of its canonical values."""
+    names = [str(c) for c in features] if features is not None else sorted(map(str, X.columns))
+    columns = [c for c in names if c in X.columns]
+    canonical = pd.DataFrame(
+        {name: _canonical(X[name]) for name in columns}, index=pd.RangeIndex(len(X))
+    )
+    draws = pd.util.hash_pandas_object(canonical, index=False).to_numpy(dtype=np.uint64)
+    return (draws >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def _canonical(values: pd.Series) -> pd.Series:
+    """One form per value, whatever dtype carries it: float32 numbers, else text (``""``: missing).
+
+    A request's numbers reach the model as float32 and its categories as text, a file's as
+    int64, float64 or strings: the draw must not see the difference.
+    """
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return _text(values)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return _float32(values)
+    objects = values.astype(object)
+    present = objects.notna().to_numpy()
+    kinds = objects[present].map(type)
+    if len(kinds) and kinds.map(lambda t: issubclass(t, bool | np.bool_)).all():
+        return _text(objects)
+    numbers = pd.to_numeric(objects, errors="coerce")
+    if (numbers.notna().to_numpy() == present).all():
+        return _float32(numbers)
+    return _text(objects)
+
+
+def _float32(values: pd.Series) -> pd.Series:
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float32)
+    numbers = numbers + np.float32(0.0)  # -0.0 is 0.0
+    numbers[np.isnan(numbers)] = np.float32(np.nan)  # one NaN bit pattern
+    return pd.Series(numbers, index=values.index)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).map(lambda v: "" if pd.isna(v) else str(v))
+
+
+def _group_key(value: Any) -> str:
+    """A group value as text, numbers in float32 form (``1``, ``1.0`` and ``"1"`` are one group)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    try:
+        return str(np.float32(float(value)))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _group_keys(values: pd.Series) -> npt.NDArray[np.object_]:
+    """:func:`_group_key` of every value."""
+    return np.array([_group_key(value) for value in values.astype(object)], dtype=object)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ split, and registers the mitigated model as a *separate* MLflow version of the s
 tagged ``boucle.mitigation=threshold_optimizer`` and aliased ``challenger-fair``: it never
 takes ``champion`` or ``challenger`` by itself. The model is stored with skops (the learned
 thresholds are plain JSON in :class:`~boucle.evaluate.fairness_mitigation.
-GroupThresholdClassifier`; fairlearn's own object cannot be stored by skops). No ONNX export.
-Writes ``fairness_mitigated`` {constraint, before, after, version} under the lineage id.
+GroupThresholdClassifier`; fairlearn's own object cannot be stored by skops). It has no ONNX
+form: the step records the block as the export step does (tags ``boucle.runtime=python``,
+``boucle.onnx_blocked_by``; ``model_export_blocked``; :mod:`boucle.runner.mitigation_onnx`),
+and ``boucle serve``/``predict`` score it on the flagged Python path. Writes
+``fairness_mitigated`` {constraint, before, after, version} under the lineage id.
 
 The mitigated version is judged on its **own** evidence, never on the base model's: the step
 evaluates its decisions on the held-out split (``evaluation_digest`` and ``metrics`` in the
@@ -17,10 +20,10 @@ binding): ``fairness_checked`` (the "after" report), ``robustness_checked`` (the
 on the mitigated model, when ``robustness:`` is enabled) and ``explained``. The explanation
 is not recomputed: the version's scores *are* the base model's (it only thresholds them per
 group), so the event cites the base's SHAP report and says so in ``method`` and
-``scores_of``; the per-group thresholds are the rest of the decision. A check not run here
-(the skew step, an ONNX export) is missing for the mitigated version, not inherited. Its
-``model_registered`` (with ``mitigation_of``) and ``alias_set`` are written as the register
-step writes the base's.
+``scores_of``; the per-group thresholds are the rest of the decision. An ONNX export, its
+parity and the skew check are blocked for it (its ``model_export_blocked``), never inherited.
+Its ``model_registered`` (with ``mitigation_of``) and ``alias_set`` are written as the
+register step writes the base's.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from boucle.runner.mitigation_evidence import (
     explanation_of_scores,
     probe_robustness,
 )
+from boucle.runner.mitigation_onnx import blocked_tags, record_export_block
 from boucle.runner.steps import load_model, load_split_frames
 
 if TYPE_CHECKING:
@@ -46,7 +50,10 @@ __all__ = ["CHALLENGER_FAIR", "MITIGATE_STEP", "ONNX_NOT_EXPORTED", "mitigate"]
 #: The alias of the mitigated version.
 CHALLENGER_FAIR = "challenger-fair"
 #: Why the mitigated version has no ONNX form (so no export, parity or skew check).
-ONNX_NOT_EXPORTED = "not exported (the per-group thresholds have no ONNX form in boucle yet)"
+ONNX_NOT_EXPORTED = (
+    "not exported: its per-group decision thresholds have no ONNX form (it is served through "
+    "the flagged Python path)"
+)
 
 
 def mitigate(
@@ -202,10 +209,12 @@ def _register(
 ) -> str:
     """Log the mitigated model to MLflow (skops) as a new version aliased challenger-fair.
 
-    Writes ``model_registered`` (with ``mitigation_of``) and ``alias_set`` for it.
+    Writes ``model_registered`` (with ``mitigation_of``), ``alias_set`` and
+    ``model_export_blocked`` for it.
     """
     import skops.io
 
+    from boucle.registry.alias_cache import write_alias_cache
     from boucle.registry.mlflow_bridge import mlflow_session, s3_environment
 
     tracking = ctx.config.stores.tracking or ""
@@ -220,6 +229,7 @@ def _register(
         "boucle.mitigation": "threshold_optimizer",
         "boucle.mitigation_constraint": str(document["constraint"]),
     }
+    version_tags = {**tags, **blocked_tags()}
     trusted = list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
     options = ctx.config.stores.storage_options
     with mlflow_session(tracking) as mlflow, s3_environment(options or {}):
@@ -249,10 +259,11 @@ def _register(
                 skops_trusted_types=trusted,
             )
         created = client.create_model_version(
-            name, source=info.model_uri, run_id=run.info.run_id, tags=tags
+            name, source=info.model_uri, run_id=run.info.run_id, tags=version_tags
         )
         version = str(created.version)
         client.set_registered_model_alias(name, CHALLENGER_FAIR, version)
+        write_alias_cache(client, tracking, name)  # what `boucle serve` starts from
     # As the register step does: the version's own record (and what puts the events that
     # name it, approvals and promotions included, into its lineage's audit bundle).
     ctx.ledger_event(
@@ -266,6 +277,7 @@ def _register(
         },
     )
     ctx.ledger_event("alias_set", {"model": name, "alias": CHALLENGER_FAIR, "version": version})
+    record_export_block(ctx, name, version)
     return version
 
 
@@ -293,5 +305,6 @@ MITIGATE_STEP = Step(
         "evaluate/robustness",
         "runner/mitigation_step",
         "runner/mitigation_evidence",
+        "runner/mitigation_onnx",
     ),
 )

@@ -6,8 +6,8 @@ A :class:`ServedModel` is plain data (the ONNX bytes and the registry's facts ab
 input schema refuses that model (logged, with the reason kept for ``/readyz``) without
 stopping the others. On the ONNX path there is no pickle: models are ONNX bytes and schemas
 are JSON metadata. Only a version with no ONNX form takes the flagged Python path
-(:mod:`boucle.serve.python_runtime`), which unpickles the joblib pipeline from boucle's own
-store after hashing it again.
+(:mod:`boucle.serve.python_runtime`), which loads the native model (a joblib pipeline, or a
+fair challenger's skops file) from boucle's own store after hashing it again.
 """
 
 from __future__ import annotations
@@ -76,13 +76,20 @@ class ServedModel:
     background_digest: str | None = None
     #: The artifact store holding ``model_digest`` (read only on the first ``/explain``).
     store: ArtifactStore | None = field(default=None, repr=False, compare=False)
-    #: ``onnx``, or ``python``: the flagged path of a version whose feature functions have no
-    #: ONNX form (:mod:`boucle.serve.python_runtime`); then ``onnx_bytes`` is empty,
-    #: ``native_bytes`` holds the joblib pipeline from the store and ``expected_hash`` is
-    #: its digest (``model_digest``), and ``inputs`` is the training schema.
+    #: ``onnx``, or ``python``: the flagged path of a version with no ONNX form (feature
+    #: functions, a model without converter, a fair challenger; see
+    #: :mod:`boucle.serve.python_runtime`); then ``onnx_bytes`` is empty, ``native_bytes``
+    #: holds the native model from the store and ``expected_hash`` is its digest, and
+    #: ``inputs`` is the training schema.
     runtime: Literal["onnx", "python"] = "onnx"
     native_bytes: bytes | None = field(default=None, repr=False)
     inputs: tuple[ModelInput, ...] | None = None
+    #: How ``native_bytes`` is stored: the train step's ``joblib`` pipeline, or a fair
+    #: challenger's ``skops`` model (:mod:`boucle.serve.native`).
+    native_format: Literal["joblib", "skops"] = "joblib"
+    #: A classifier's labels on the Python path: the most probable class (``argmax``), or
+    #: the model's ``predict`` (a fair challenger's per-group decision).
+    labels_from: Literal["argmax", "predict"] = "argmax"
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,23 @@
 """The flagged Python path: serve a version that has no ONNX form.
 
 A project's feature functions (``features:`` in boucle.yaml) are Python code, which skl2onnx
-cannot convert, and a plug-in model may have no converter: such a version has no ONNX file
-(the export step records what blocks it). Under ``serve.python_fallback: allow`` (the
-default) the server scores it with its native scikit-learn pipeline instead, and says so
-everywhere: the response's ``model`` carries ``"runtime": "python"``, ``/readyz`` lists the
-runtime of every model, ``/metrics`` has ``boucle_models_python_runtime``, and the start-up
-log warns. Under ``refuse``, ``boucle serve`` stops with an error naming what blocks ONNX.
+cannot convert, a plug-in model may have no converter, and a fair challenger's per-group
+thresholds have none either: such a version has no ONNX file (the export or mitigate step
+records what blocks it). Under ``serve.python_fallback: allow`` (the default) the server
+scores it with its native model instead, and says so everywhere: the response's ``model``
+carries ``"runtime": "python"``, ``/readyz`` lists the runtime of every model, ``/metrics``
+has ``boucle_models_python_runtime``, and the start-up log warns. Under ``refuse``,
+``boucle serve`` stops with an error naming what blocks ONNX.
 
-The pipeline is the joblib file of the train step, read from boucle's own artifact store by
-the digest the registry recorded, and hashed again here before it is unpickled: nothing that
-did not come from the hash-verified store is ever loaded. Unlike the ONNX path, this one
-imports pandas and scikit-learn (about 150 MiB more) and runs the user's feature functions
-in the server process; requests are validated by the same schema (built from the training
-rows' column kinds), and see the same float32 values as an ONNX model would.
+The native model is read from boucle's own artifact store by the digest the registry
+recorded, and hashed again here before it is loaded: nothing that did not come from the
+hash-verified store is ever loaded. It is the train step's joblib pipeline, or, for a fair
+challenger, the mitigate step's skops file (:mod:`boucle.serve.native`), whose labels are
+those of its ``predict`` (the per-row draw its fairness evidence counted) and whose
+probabilities are its ``predict_proba``. Unlike the ONNX path, this one imports pandas and
+scikit-learn (about 150 MiB more) and runs the user's feature functions in the server
+process; requests are validated by the same schema (built from the training rows' column
+kinds), and see the same float32 values as an ONNX model would.
 """
 
 from __future__ import annotations
@@ -34,7 +38,14 @@ from boucle.serve.inputs import ModelInput
 if TYPE_CHECKING:
     from boucle.serve.models import ServedModel
 
-__all__ = ["PythonSession", "load_python_model", "unpickle_verified"]
+__all__ = [
+    "PythonSession",
+    "class_codes",
+    "load_native_verified",
+    "load_python_model",
+    "load_skops_verified",
+    "unpickle_verified",
+]
 
 _log = logging.getLogger("boucle.serve")
 
@@ -48,10 +59,19 @@ class PythonSession:
     for a regressor.
     """
 
-    def __init__(self, pipeline: Any, inputs: Sequence[ModelInput], *, classifier: bool) -> None:
+    def __init__(
+        self,
+        pipeline: Any,
+        inputs: Sequence[ModelInput],
+        *,
+        classifier: bool,
+        labels_from: str = "argmax",
+    ) -> None:
         self.pipeline = pipeline
         self.inputs = tuple(inputs)
         self.classifier = classifier
+        #: ``argmax`` (the most probable class) or ``predict`` (a fair challenger's decision).
+        self.labels_from = labels_from
 
     def run(self, output_names: Any, feed: dict[str, npt.NDArray[Any]]) -> list[npt.NDArray[Any]]:
         """Score ``feed`` with the pipeline (``output_names`` is ignored, as ``None`` is)."""
@@ -61,7 +81,16 @@ class PythonSession:
         if not self.classifier:
             return [np.asarray(self.pipeline.predict(frame), dtype=np.float32).reshape(-1, 1)]
         probabilities = np.asarray(self.pipeline.predict_proba(frame), dtype=np.float32)
+        if self.labels_from == "predict":
+            return [class_codes(self.pipeline, self.pipeline.predict(frame)), probabilities]
         return [probabilities.argmax(axis=1).astype(np.int64), probabilities]
+
+
+def class_codes(model: Any, labels: Any) -> npt.NDArray[np.int64]:
+    """The class codes (positions in ``model.classes_``) of the labels ``model.predict`` gave."""
+    classes = list(np.asarray(model.classes_).tolist())
+    position = {label: code for code, label in enumerate(classes)}
+    return np.array([position[label] for label in np.asarray(labels).tolist()], dtype=np.int64)
 
 
 def _column(spec: ModelInput, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -75,7 +104,7 @@ def _column(spec: ModelInput, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 
 def load_python_model(served: ServedModel, *, model: str) -> tuple[PythonSession, list[ModelInput]]:
-    """Verify the native pipeline's bytes, unpickle them, and wrap them as a session.
+    """Verify the native model's bytes, load them, and wrap them as a session.
 
     Raises :class:`ServeError` when the bytes are missing or do not hash to
     ``served.expected_hash``, when the training schema is unknown, or when they do not load.
@@ -86,20 +115,41 @@ def load_python_model(served: ServedModel, *, model: str) -> tuple[PythonSession
             "requests against.",
             hint="Re-run `boucle run`: its reference step records the column kinds.",
         )
-    pipeline = unpickle_verified(served.native_bytes, served.expected_hash, model=model)
+    pipeline = load_native_verified(
+        served.native_bytes, served.expected_hash, model=model, native_format=served.native_format
+    )
     _log.warning(
         "%s has no ONNX form: serving its native Python pipeline on the flagged Python path "
-        '(serve.python_fallback: allow). Responses carry "runtime": "python".',
+        '(serve.python_fallback: allow). Responses carry "runtime": "python".%s',
         model,
+        " Its labels are those of its predict (the per-group thresholds of a fair challenger)."
+        if served.labels_from == "predict"
+        else "",
     )
-    booleans = _boolean_columns(pipeline)
+    # A fair challenger wraps the trained pipeline: its columns are the pipeline's.
+    booleans = _boolean_columns(getattr(pipeline, "pipeline", pipeline))
     inputs = [
         ModelInput(spec.name, spec.column, "float32", "boolean")
         if spec.column in booleans
         else spec
         for spec in served.inputs
     ]
-    return PythonSession(pipeline, inputs, classifier=served.task_kind != "regression"), inputs
+    session = PythonSession(
+        pipeline,
+        inputs,
+        classifier=served.task_kind != "regression",
+        labels_from=served.labels_from,
+    )
+    return session, inputs
+
+
+def load_native_verified(
+    data: bytes | None, digest: str, *, model: str, native_format: str = "joblib"
+) -> Any:
+    """The native model in ``data`` (``joblib`` or ``skops``), once its blake3 is checked."""
+    if native_format == "skops":
+        return load_skops_verified(data, digest, model=model)
+    return unpickle_verified(data, digest, model=model)
 
 
 def unpickle_verified(data: bytes | None, digest: str, *, model: str) -> Any:
@@ -108,18 +158,7 @@ def unpickle_verified(data: bytes | None, digest: str, *, model: str) -> Any:
     The bytes come from boucle's own artifact store; they are hashed again here, just before
     unpickling. Raises :class:`ServeError` when they are missing, do not match, or do not load.
     """
-    if not data:
-        raise ServeError(
-            f"{model} is on the Python path but no pipeline bytes were given.",
-            hint="Load it with boucle.serving.load_served_models (boucle serve).",
-        )
-    actual = blake3_hex(data)
-    if not hmac.compare_digest(actual, digest.strip().lower()):
-        raise ServeError(
-            f"The pipeline bytes of {model} hash to {actual}, not to {digest!r} recorded "
-            "for it: refusing to unpickle them.",
-            hint="The model file was changed or corrupted; retrain with `boucle run`.",
-        )
+    data = _verified(data, digest, model=model)
     import joblib
 
     try:
@@ -130,6 +169,57 @@ def unpickle_verified(data: bytes | None, digest: str, *, model: str) -> Any:
             hint="Run from the project folder (its feature functions must import), with the "
             "library versions it was trained with.",
         ) from exc
+
+
+def load_skops_verified(data: bytes | None, digest: str, *, model: str) -> Any:
+    """A fair challenger's skops model in ``data``, once its blake3 is checked against ``digest``.
+
+    Raises :class:`ServeError` when the bytes are missing, do not match, do not load, or are
+    not a :class:`~boucle.evaluate.fairness_mitigation.GroupThresholdClassifier`.
+    """
+    data = _verified(data, digest, model=model)
+    import skops.io
+
+    from boucle.evaluate.fairness_mitigation import GroupThresholdClassifier
+
+    try:
+        # skops refuses types it is not told to trust. The types trusted here are read from
+        # these very bytes: that is safe because the bytes are the ones the mitigate step
+        # wrote to boucle's own store, hash-verified by the store on read and again above
+        # against the digest the registry recorded; nothing else is ever loaded this way.
+        trusted = skops.io.get_untrusted_types(data=data)
+        loaded = skops.io.loads(data, trusted=trusted)
+    except Exception as exc:  # skops raises UntrustedTypesFoundException, TypeError, ...
+        raise ServeError(
+            f"The skops model of {model} does not load: {type(exc).__name__}: {exc}.",
+            hint="Load it with the library versions it was trained with, or re-run "
+            "`boucle run` to register a new fair challenger.",
+        ) from exc
+    if not isinstance(loaded, GroupThresholdClassifier):
+        raise ServeError(
+            f"The skops model of {model} is a {type(loaded).__name__}, not the fair "
+            "challenger's GroupThresholdClassifier.",
+            hint="The registry's boucle.model_digest of this version was changed; run "
+            "`boucle audit verify` and re-run `boucle run`.",
+        )
+    return loaded
+
+
+def _verified(data: bytes | None, digest: str, *, model: str) -> bytes:
+    """``data`` itself, once its blake3 is checked against ``digest`` (else ServeError)."""
+    if not data:
+        raise ServeError(
+            f"{model} is on the Python path but no pipeline bytes were given.",
+            hint="Load it with boucle.serving.load_served_models (boucle serve).",
+        )
+    actual = blake3_hex(data)
+    if not hmac.compare_digest(actual, digest.strip().lower()):
+        raise ServeError(
+            f"The pipeline bytes of {model} hash to {actual}, not to {digest!r} recorded "
+            "for it: refusing to load them.",
+            hint="The model file was changed or corrupted; retrain with `boucle run`.",
+        )
+    return data
 
 
 def _boolean_columns(pipeline: Any) -> set[str]:

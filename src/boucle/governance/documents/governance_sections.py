@@ -262,6 +262,7 @@ def versions_facts(facts: VersionFacts, cite: Citations) -> list[Fact]:
     params = train.get("best_params")
     return [
         fact("model", f"{facts.ref.model} v{facts.ref.version}", cite(registered)),
+        *_wrapped_by(facts, cite),
         fact("aliases now", ", ".join(facts.aliases) or "none", "alias_set events"),
         fact(
             "registered at (UTC)",
@@ -296,6 +297,25 @@ def versions_facts(facts: VersionFacts, cite: Citations) -> list[Fact]:
         fact("platform", started.get("platform"), run_src),
         fact("configuration blake3", started.get("config_hash"), run_src),
     ]
+
+
+def _wrapped_by(facts: VersionFacts, cite: Citations) -> list[Fact]:
+    """A fair challenger's decision rule: its base model wrapped by per-group thresholds.
+
+    Its model family and parameters (the train step's) are those of the base estimator.
+    """
+    base = facts.ref.mitigation_of
+    if base is None:
+        return []
+    mitigate = facts.run.step("mitigate")
+    constraint = mitigate.get("constraint")
+    rule = (
+        f"the base model v{base} wrapped by per-group decision thresholds on "
+        f"'{mitigate.get('sensitive') or '?'}' (fairlearn ThresholdOptimizer"
+        f"{', ' + str(constraint) if constraint else ''}); the model family and parameters "
+        "below are the base estimator's"
+    )
+    return [Fact("decision rule", rule, cite(*facts.run.sources("mitigate")))]
 
 
 def provenance_section(facts: VersionFacts, cite: Citations) -> Section:
