@@ -101,7 +101,8 @@ def collect_models(
         model = python[0]
         raise PackageError(
             f"version {model.version} of '{model.name}' ({model.alias}) has no ONNX form "
-            "(Python feature functions, or a model without a converter), and a bundle serves "
+            "(Python feature functions, a model without a converter, or a fair challenger's "
+            "per-group thresholds), and a bundle serves "
             "ONNX models only.",
             hint="Serve it with `boucle serve` (the flagged Python path), or retrain without "
             "what blocks ONNX to package it.",

@@ -13,7 +13,7 @@ so a fully cached run never loads them.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from boucle.errors import BoucleError
 from boucle.hashing import canonical_json
@@ -22,6 +22,7 @@ from boucle.runner.steps import load_model, load_split_frames
 
 if TYPE_CHECKING:
     from boucle.evaluate.fairness import FairnessReport
+    from boucle.evaluate.robustness import RobustnessReport
     from boucle.runner.context import RunContext
 
 __all__ = [
@@ -152,28 +153,14 @@ def _unmeasured(on_fail: str, reason: str) -> None:
 
 def robustness(ctx: RunContext, validate: Manifest, split: Manifest, train: Manifest) -> Manifest:
     """Noise and category-swap flip rates and the membership-inference probe, with the gate."""
-    from boucle.evaluate.robustness import robustness_report
     from boucle.evaluate.robustness_render import render_robustness, robustness_figures
 
     cfg = ctx.config.robustness
     x_train, y_train, x_test, y_test, encoding = load_split_frames(ctx, validate, split)
     pipeline = load_model(ctx, train)
     ctx.progress("robustness", 0, 1, f"probing {min(cfg.sample_rows, len(x_test))} rows")
-    report = robustness_report(
-        pipeline,
-        x_train,
-        y_train,
-        x_test,
-        y_test,
-        kind=encoding.kind,
-        sample_rows=cfg.sample_rows,
-        noise_scale=cfg.noise_scale,
-        max_noise_flip_rate=cfg.max_noise_flip_rate,
-        max_swap_flip_rate=cfg.max_swap_flip_rate,
-        max_membership_gap=cfg.max_membership_gap,
-        max_membership_auc=cfg.max_membership_auc,
-        regression_tolerance=cfg.regression_tolerance,
-        seed=ctx.config.split.seed,
+    report = configured_robustness_report(
+        ctx, pipeline, (x_train, y_train, x_test, y_test), kind=encoding.kind
     )
     document = report.to_dict()
     figures = robustness_figures(document)
@@ -183,6 +170,36 @@ def robustness(ctx: RunContext, validate: Manifest, split: Manifest, train: Mani
     ctx.ledger_event("robustness_checked", payload)
     _enforce(cfg.on_fail, "robustness", report.failures)
     return {**stored, **payload}
+
+
+def configured_robustness_report(
+    ctx: RunContext,
+    model: Any,
+    frames: tuple[Any, Any, Any, Any],
+    *,
+    kind: Literal["binary", "multiclass", "regression"],
+) -> RobustnessReport:
+    """The robustness probes of ``model`` with the project's ``robustness:`` settings.
+
+    ``frames`` is ``(x_train, y_train, x_test, y_test)``. Shared by the robustness step and
+    the mitigation step (the fair challenger is probed itself), so both judge alike.
+    """
+    from boucle.evaluate.robustness import robustness_report
+
+    cfg = ctx.config.robustness
+    return robustness_report(
+        model,
+        *frames,
+        kind=kind,
+        sample_rows=cfg.sample_rows,
+        noise_scale=cfg.noise_scale,
+        max_noise_flip_rate=cfg.max_noise_flip_rate,
+        max_swap_flip_rate=cfg.max_swap_flip_rate,
+        max_membership_gap=cfg.max_membership_gap,
+        max_membership_auc=cfg.max_membership_auc,
+        regression_tolerance=cfg.regression_tolerance,
+        seed=ctx.config.split.seed,
+    )
 
 
 def configured_fairness_report(

@@ -71,27 +71,13 @@ def probe_robustness(
     ctx: RunContext, model: Any, x_train: Any, y_train: Any, x_test: Any, y_test: Any
 ) -> RobustnessReport | None:
     """The robustness step's probes and gate, run on the mitigated model itself."""
-    from boucle.evaluate.robustness import robustness_report
+    from boucle.runner.evidence_steps import configured_robustness_report
 
-    cfg = ctx.config.robustness
-    if not cfg.enabled:
+    if not ctx.config.robustness.enabled:
         return None
     ctx.progress("mitigate", 0, 1, "robustness probes of the fair challenger")
-    report = robustness_report(
-        model,
-        x_train,
-        y_train,
-        x_test,
-        y_test,
-        kind="binary",
-        sample_rows=cfg.sample_rows,
-        noise_scale=cfg.noise_scale,
-        max_noise_flip_rate=cfg.max_noise_flip_rate,
-        max_swap_flip_rate=cfg.max_swap_flip_rate,
-        max_membership_gap=cfg.max_membership_gap,
-        max_membership_auc=cfg.max_membership_auc,
-        regression_tolerance=cfg.regression_tolerance,
-        seed=ctx.config.split.seed,
+    report = configured_robustness_report(
+        ctx, model, (x_train, y_train, x_test, y_test), kind="binary"
     )
     report.notes.append(
         "fair challenger: a flip is a change of the most probable class of predict_proba (its "
