@@ -5,7 +5,10 @@ End to end on the real CLI, a real MLflow registry and a real ``boucle serve`` (
 ONNX export on and ``fairness.mitigation: threshold_optimizer``. v1 is the loop's model (ONNX);
 v2 is the ``challenger-fair`` version of the mitigate step, whose per-group thresholds have no
 ONNX form. The run records that block as the export step does for a feature function;
-``boucle export challenger-fair`` refuses it; once promoted, the server and ``boucle predict``
+``boucle export challenger-fair`` refuses it; ``boucle gate challenger-fair`` loads its own
+model (by the digest its mitigate step recorded) and scores its own decisions, so it fails
+against v1 on the numbers its evidence shows (it trades ROC AUC for parity) and promotion with
+the champion gate on is refused for that reason; once promoted, the server and ``boucle predict``
 (local and Dask) answer with the labels of ``GroupThresholdClassifier.predict`` (the per-row
 draw its fairness numbers counted) and the probabilities of its ``predict_proba``, for the
 model read from the store; ``serve.python_fallback: refuse`` refuses it, naming why.
@@ -49,9 +52,12 @@ use_case:
   domain: other
   users: [trainers]
 """
-# The champion gate compares two versions' pipelines on the held-out rows; this test is about
-# serving the fair challenger once it is champion, so the minimal policy leaves the gate out.
+# The fair challenger legitimately fails the champion gate against v1 (its ROC AUC is far
+# lower, and it has no ONNX parity); serving it as champion needs the policy to leave the gate
+# out, which the promotion test writes once it has seen the gate refuse it.
 POLICIES = "minimal: {gate_against_champion: false}\n"
+#: gates.metrics of the gate test: every held-out metric the fair challenger's evidence has.
+GATE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
 
 
 def _table(n: int, seed: int) -> pd.DataFrame:
@@ -80,7 +86,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fair-serving")
     _table(1500, 7).to_csv(root / "hiring.csv", index=False)
     (root / "boucle.yaml").write_text(HIRING)
-    (root / "policies.yaml").write_text(POLICIES)
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     for args in (("run",), ("classify",)):
         command = [sys.executable, "-m", "boucle", *args]
@@ -113,6 +118,29 @@ def _fair_model(project: Path) -> tuple[Any, list[str]]:
 def _events(boucle_cli: BoucleCli, project: Path, kind: str) -> list[dict[str, Any]]:
     log = _ok(boucle_cli("audit", "log", "--kind", kind, "--json", cwd=project))
     return [e["payload"] for e in json.loads(log.stdout)]
+
+
+def _run_steps(project: Path) -> dict[str, Any]:
+    """The step manifests of the run that registered v1 and v2 (read from the store)."""
+    from boucle.config import load_config
+    from boucle.registry import resolve_version
+    from boucle.runner.session import run_manifest_path
+    from boucle.store import ArtifactStore
+
+    config = load_config(project / "boucle.yaml", env={})
+    info = resolve_version(config.stores.tracking or "", "hiring", "challenger-fair")
+    path = run_manifest_path(info.boucle_run_id)
+    manifest = json.loads(ArtifactStore(config.stores.root).read_bytes(path))
+    return {name: step["manifest"] for name, step in manifest["steps"].items()}
+
+
+def _gate(boucle_cli: BoucleCli, project: Path, *args: str) -> dict[str, Any]:
+    """``boucle gate challenger-fair ARGS --json``: the decision (exit 1: it fails)."""
+    done = boucle_cli("gate", "challenger-fair", *args, "--json", cwd=project)
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    decision: dict[str, Any] = json.loads(done.stdout)
+    assert decision["passed"] is (done.returncode == 0)
+    return decision
 
 
 def test_the_run_records_the_block_and_export_refuses_it(
@@ -192,9 +220,93 @@ def test_its_documents_say_the_base_model_is_wrapped_by_thresholds(project: Path
     )
 
 
+def test_boucle_gate_scores_the_fair_challenger_on_its_own_decisions(
+    boucle_cli: BoucleCli, project: Path
+) -> None:
+    config = project / "boucle.yaml"
+    original = config.read_text()
+    thresholds = ", ".join(f"{name}: 0.5" for name in GATE_METRICS)
+    config.write_text(original + f"gates: {{metrics: {{{thresholds}}}}}\n")
+    try:  # against v1 by number: the promotion test may have made v2 champion already
+        decision = _gate(boucle_cli, project, "--against", "1")
+    finally:
+        config.write_text(original)
+    steps = _run_steps(project)
+    fair, base = steps["mitigate"]["metrics"], steps["evaluate"]["metrics"]
+    assert (decision["challenger_version"], decision["champion_version"]) == (2, 1)
+    checks = {check["name"]: check for check in decision["checks"]}
+    # Its own model's numbers, the ones its mitigate step measured on the same held-out rows:
+    # accuracy, precision, recall and F1 of its decisions (the per-row draw), ROC and PR AUC
+    # of its predict_proba. An argmax of predict_proba gets other decision metrics here.
+    for name in GATE_METRICS:
+        assert checks[f"metric:{name}"]["value"] == pytest.approx(fair[name], rel=1e-12), name
+    assert fair["roc_auc"] < base["roc_auc"] - 0.2  # it trades ROC AUC for parity
+    beats = checks["beats_champion"]
+    assert beats["numbers"]["challenger"] == pytest.approx(fair["roc_auc"], rel=1e-12)
+    assert beats["numbers"]["champion"] == pytest.approx(base["roc_auc"], rel=1e-12)
+    assert beats["status"] == "failed" and beats["numbers"]["ci_high"] < 0
+    parity = checks["parity"]
+    assert parity["status"] == "failed" and BLOCKED_BY in parity["detail"]
+    assert checks["data_checks"]["status"] == "passed"
+    assert decision["passed"] is False
+    recorded = _events(boucle_cli, project, "gate_evaluated")
+    assert any(
+        event["challenger_version"] == 2 and event["checks"] == decision["checks"]
+        for event in recorded
+    )
+
+
+def test_a_tampered_digest_tag_is_refused_for_the_fair_and_the_base_version(
+    project: Path,
+) -> None:
+    from dataclasses import replace
+
+    from boucle.config import load_config
+    from boucle.errors import IntegrityError
+    from boucle.ledger import Ledger
+    from boucle.registry import resolve_version
+    from boucle.registry.gates_run import load_candidate
+    from boucle.store import ArtifactStore
+
+    config = load_config(project / "boucle.yaml", env={})
+    store = ArtifactStore(config.stores.root)
+    tracking = config.stores.tracking or ""
+    fair = resolve_version(tracking, "hiring", "challenger-fair")
+    base = resolve_version(tracking, "hiring", "1")
+    fair_digest = fair.tags["boucle.model_digest"]
+    base_digest = base.tags["boucle.model_digest"]
+    assert fair_digest == _run_steps(project)["mitigate"]["model_digest"] != base_digest
+    with Ledger(config.stores.ledger or "") as ledger:
+        loaded = load_candidate(config, store, ledger, fair)
+        assert type(loaded.pipeline).__name__ == "GroupThresholdClassifier"
+        assert load_candidate(config, store, ledger, base).pipeline is not None
+        swapped = {
+            "mitigate": replace(fair, tags={**fair.tags, "boucle.model_digest": base_digest}),
+            "train": replace(base, tags={**base.tags, "boucle.model_digest": fair_digest}),
+        }
+        for step, info in swapped.items():
+            with pytest.raises(IntegrityError, match="refusing to load it") as raised:
+                load_candidate(config, store, ledger, info)
+            assert f"tagged with model digest {info.tags['boucle.model_digest'][:16]}" in str(
+                raised.value
+            )
+            assert f"its run's {step} step stored" in str(raised.value)
+
+
 def test_a_promoted_fair_challenger_is_served_with_its_own_decisions(
     boucle_cli: BoucleCli, project: Path
 ) -> None:
+    # With the champion gate on (the policy's default), the gate it fails refuses it.
+    failed = _gate(boucle_cli, project)
+    assert failed["champion_version"] == 1
+    assert {c["name"] for c in failed["checks"] if not c["passed"]} == {
+        "beats_champion", "slices", "parity",
+    }  # fmt: skip
+    refused = boucle_cli("promote", "challenger-fair", "--json", cwd=project)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert json.loads(refused.stdout)["missing"] == ["champion_gate"]
+    assert "failed against v1" in refused.stdout and "beats_champion" in refused.stdout
+    (project / "policies.yaml").write_text(POLICIES)
     promoted = json.loads(
         _ok(boucle_cli("promote", "challenger-fair", "--json", cwd=project)).stdout
     )
@@ -227,7 +339,7 @@ def test_a_promoted_fair_challenger_is_served_with_its_own_decisions(
     np.testing.assert_allclose(served, rates, rtol=0, atol=1e-6)
     # Its explanation is its base's, cited in its documents: /explain has no SHAP of its own.
     assert explain.status_code == 503, explain.text
-    assert "version 2 (alias 'champion') has no stored native pipeline" in explain.text
+    assert "version 2 (alias 'champion') is a fair challenger" in explain.text
 
     for engine in ([], ["--dask", "--workers", "2"]):
         out = project / f"scores{len(engine)}.parquet"

@@ -139,13 +139,16 @@ class GateContext:
         return self._predictions[candidate.version]
 
     def metrics(self, candidate: GateCandidate) -> dict[str, float | None]:
-        """Headline metrics of ``candidate`` on ``X`` (see :func:`headline_metrics`)."""
-        if candidate.version not in self._metrics:
-            from boucle.evaluate.metrics import headline_metrics
+        """Headline metrics of ``candidate`` on ``X`` (see :func:`headline_metrics`).
 
-            kind = self.kind
-            self._metrics[candidate.version] = headline_metrics(
-                self.y, self.predictions(candidate), kind
+        A fair challenger's decision metrics count its own decisions (its per-row draw), as
+        its evidence does (:func:`~boucle.registry.gates_decisions.prediction_metrics`).
+        """
+        if candidate.version not in self._metrics:
+            from boucle.registry.gates_decisions import prediction_metrics
+
+            self._metrics[candidate.version] = prediction_metrics(
+                self.y, self.predictions(candidate), self.kind
             )
         return self._metrics[candidate.version]
 

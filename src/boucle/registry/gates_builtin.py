@@ -36,7 +36,9 @@ class MetricThresholdGate:
     """The challenger's ``metric`` on the compared rows reaches ``threshold``.
 
     At least the threshold for higher-is-better metrics; at most for log_loss, brier, rmse
-    and mae.
+    and mae. A fair challenger's decision metrics count its own decisions (its ``predict``),
+    its score metrics its probabilities (:func:`~boucle.registry.gates_decisions.
+    prediction_metrics`), as its evidence does.
     """
 
     def __init__(self, metric: str, threshold: float) -> None:
@@ -46,7 +48,10 @@ class MetricThresholdGate:
 
     def check(self, context: GateContext) -> GateCheck:
         """Compare the challenger's metric with the threshold."""
-        metrics = context.metrics(context.challenger)
+        from boucle.registry.gates_decisions import prediction_metrics
+
+        prediction = context.predictions(context.challenger)
+        metrics = prediction_metrics(context.y, prediction, context.kind)
         if self.metric not in metrics:
             return GateCheck.outcome(
                 self.name,

@@ -2,7 +2,10 @@
 
 Both versions are loaded from the artifact store of the runs that trained them (hash
 verified, and checked against the ``boucle.model_digest`` tag of the registry) and scored on
-the challenger's held-out test rows, plus recent labelled rows when given. The decision is
+the challenger's held-out test rows, plus recent labelled rows when given. A fair challenger
+(``challenger-fair``, tag ``boucle.mitigation``) is its ``mitigate`` step's
+GroupThresholdClassifier, never the train step's pipeline of the run it shares with its base,
+and is scored on its own decisions (:mod:`boucle.registry.gates_decisions`). The decision is
 appended to the ledger as ``gate_evaluated`` with the challenger's lineage id.
 """
 
@@ -147,35 +150,62 @@ def build_gate_context(
 def load_candidate(
     config: BoucleConfig, store: ArtifactStore, ledger: Ledger, info: ModelVersionInfo
 ) -> GateCandidate:
-    """Load one registered version from the store of the boucle run that trained it."""
+    """Load one registered version from the store of the boucle run that trained it.
+
+    An ordinary version is the train step's pipeline; a fair challenger (tag
+    ``boucle.mitigation``) is the ``mitigate`` step's GroupThresholdClassifier, read by the
+    digest its run recorded. Either way the registry's ``boucle.model_digest`` must be that
+    digest (else :class:`IntegrityError`), and the bytes are hash-verified before loading.
+    """
     from boucle.runner.session import run_manifest_path
 
     run_id = info.boucle_run_id
     manifest = _run_manifest(store, run_id, run_manifest_path) if run_id else {}
     steps = manifest.get("steps", {})
-    if any(name not in steps for name in ("validate", "split", "train")):
+    fair = bool(info.tags.get("boucle.mitigation"))
+    needed = ("validate", "split", "train", "mitigate") if fair else ("validate", "split", "train")
+    if any(name not in steps for name in needed):
         raise BoucleError(
-            f"version {info.version} of '{info.model_name}' was not trained by a boucle run this "
-            f"project knows (run id tag {run_id!r}).",
+            f"version {info.version} of '{info.model_name}' was not "
+            f"{'registered by the mitigate step of' if fair else 'trained by'} a boucle run "
+            f"this project knows (run id tag {run_id!r}).",
             hint="Gate versions registered by `boucle run` in this project.",
         )
     train = steps["train"]["manifest"]
+    recorded = steps["mitigate"]["manifest"] if fair else train
     tagged = info.tags.get("boucle.model_digest")
-    if tagged and tagged != train["model_digest"]:
+    if fair and not tagged:
         raise IntegrityError(
-            f"version {info.version} is tagged with model digest {tagged[:16]}… but its run "
-            f"stored {train['model_digest'][:16]}…; refusing to load it.",
+            f"version {info.version} is a fair challenger (tag boucle.mitigation) but has no "
+            "boucle.model_digest tag naming its model; refusing to load it.",
+            hint="The registry was altered; run `boucle audit verify` and re-run `boucle run`.",
+        )
+    if tagged and tagged != recorded.get("model_digest"):
+        step = "mitigate" if fair else "train"
+        raise IntegrityError(
+            f"version {info.version} is tagged with model digest {tagged[:16]}… but its "
+            f"run's {step} step stored {str(recorded.get('model_digest'))[:16]}…; refusing to "
+            "load it.",
             hint="The registry or the run manifest was altered; run `boucle audit verify`.",
         )
-    from boucle.runner.steps import load_model
+    if fair:
+        from boucle.evaluate.fairness_model_io import load_group_threshold_model
 
+        label = f"version {info.version} of '{info.model_name}'"
+        digest = str(recorded["model_digest"])
+        # get_bytes verifies the digest on read; the loader hashes again and checks the type.
+        pipeline = load_group_threshold_model(store.get_bytes(digest), digest, model=label)
+    else:
+        from boucle.runner.steps import load_model
+
+        pipeline = load_model(_context(config, store, ledger, manifest, run_id), train)
     return GateCandidate(
         model_name=info.model_name,
         version=int(info.version),
         run_id=run_id,
         lineage_id=info.tags.get("boucle.lineage_id") or manifest.get("lineage_id"),
         family=str(train.get("model")),
-        pipeline=load_model(_context(config, store, ledger, manifest, run_id), train),
+        pipeline=pipeline,
         classes=train.get("classes"),
         features=list(train.get("features", [])),
         manifest=manifest,

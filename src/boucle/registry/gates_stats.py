@@ -6,6 +6,11 @@ so the interval is that of the difference, not of each metric. Decomposable metr
 at once with numpy (ROC-AUC in its Mann-Whitney form, from each resample's row counts over
 the rows sorted once): sklearn scoring one resample at a time is ~100x slower. Other metrics
 fall back to :func:`score_predictions` per resample.
+
+A fair challenger decides its classes itself (its ``predict``, not its most probable class):
+:func:`predict` then returns its probabilities carrying its decisions
+(:mod:`boucle.registry.gates_decisions`), and the decision metrics here (accuracy, F1,
+McNemar's correctness) count those decisions, the others its probabilities, as its evidence did.
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ import numpy as np
 import numpy.typing as npt
 
 from boucle.errors import DataError
+from boucle.registry.gates_decisions import (
+    SCORE_METRICS,
+    DecidedProbabilities,
+    decided_classes,
+    one_hot,
+)
 
 if TYPE_CHECKING:
     from boucle.train.targets import TargetKind
@@ -42,13 +53,23 @@ def direction(metric: str) -> float:
 
 
 def predict(pipeline: Any, X: Any, kind: TargetKind, n_classes: int) -> FloatArray:
-    """Class probabilities (classification) or predicted values (regression) of ``X``."""
+    """Class probabilities (classification) or predicted values (regression) of ``X``.
+
+    For a fair challenger, a :class:`~boucle.registry.gates_decisions.DecidedProbabilities`:
+    its ``predict_proba`` with the classes its ``predict`` decides (the per-row draw its
+    fairness evidence counted).
+    """
+    from boucle.evaluate.fairness_mitigation import GroupThresholdClassifier
     from boucle.train.scoring import class_probabilities
 
     try:
         if kind == "regression":
             return np.asarray(pipeline.predict(X), dtype=np.float64)
-        return class_probabilities(pipeline, X, n_classes)
+        probabilities = class_probabilities(pipeline, X, n_classes)
+        if isinstance(pipeline, GroupThresholdClassifier):
+            # Its classes_ are the target's codes, so its labels are the decided codes.
+            return DecidedProbabilities(probabilities, pipeline.predict(X))
+        return probabilities
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DataError(
             f"the model cannot score the compared rows: {type(exc).__name__}: {exc}",
@@ -60,27 +81,45 @@ def predict(pipeline: Any, X: Any, kind: TargetKind, n_classes: int) -> FloatArr
 def metric_on_rows(
     metric: str, kind: TargetKind, y: npt.NDArray[Any], prediction: FloatArray, rows: Any
 ) -> FloatArray:
-    """``metric`` on each row of the index matrix ``rows`` (resamples x n); NaN if undefined."""
+    """``metric`` on each row of the index matrix ``rows`` (resamples x n); NaN if undefined.
+
+    Decision metrics count the decided classes
+    (:func:`~boucle.registry.gates_decisions.decided_classes`); the ``SCORE_METRICS`` score
+    the probabilities.
+    """
     index = np.atleast_2d(np.asarray(rows, dtype=np.int64))
     truth = np.asarray(y)
-    if kind != "regression" and metric == "accuracy":
-        correct = (prediction.argmax(axis=1) == truth).astype(np.float64)
+    if kind == "regression":
+        return _metric_rows(metric, kind, truth, np.asarray(prediction), index)
+    decided = decided_classes(prediction)
+    scores = np.asarray(prediction)
+    if metric == "accuracy":
+        correct = (decided == truth).astype(np.float64)
         return np.asarray(correct[index].mean(axis=1), dtype=np.float64)
-    if kind != "regression" and metric == "log_loss":
+    if metric == "log_loss":
         eps = np.finfo(np.float64).eps
-        taken = prediction[np.arange(len(truth)), truth.astype(np.int64)]
+        taken = scores[np.arange(len(truth)), truth.astype(np.int64)]
         loss = -np.log(np.clip(taken, eps, 1.0))
         return np.asarray(loss[index].mean(axis=1), dtype=np.float64)
-    if kind == "regression" and metric in ("rmse", "mae"):
-        error = prediction - truth.astype(np.float64)
+    if kind == "binary" and metric == "roc_auc":
+        return _auc_rows(truth.astype(np.int64), scores[:, 1], index)
+    if kind == "binary" and metric == "f1":
+        return _f1_rows(truth.astype(np.int64), decided, index)
+    if metric not in SCORE_METRICS and getattr(prediction, "decisions", None) is not None:
+        scores = one_hot(decided, scores.shape[1])  # the generic scorers take the argmax
+    return _generic_rows(metric, kind, truth, scores, index)
+
+
+def _metric_rows(
+    metric: str, kind: TargetKind, truth: npt.NDArray[Any], values: FloatArray, index: Any
+) -> FloatArray:
+    """A regression metric on each row of ``index``."""
+    if metric in ("rmse", "mae"):
+        error = values - truth.astype(np.float64)
         if metric == "mae":
             return np.asarray(np.abs(error)[index].mean(axis=1), dtype=np.float64)
         return np.asarray(np.sqrt((error**2)[index].mean(axis=1)), dtype=np.float64)
-    if kind == "binary" and metric == "roc_auc":
-        return _auc_rows(truth.astype(np.int64), prediction[:, 1], index)
-    if kind == "binary" and metric == "f1":
-        return _f1_rows(truth.astype(np.int64), prediction.argmax(axis=1), index)
-    return _generic_rows(metric, kind, truth, prediction, index)
+    return _generic_rows(metric, kind, truth, values, index)
 
 
 def _auc_rows(y: npt.NDArray[np.int64], score: FloatArray, index: Any) -> FloatArray:
@@ -231,12 +270,16 @@ class McNemarResult:
 
 
 def mcnemar(y: npt.NDArray[Any], challenger: FloatArray, champion: FloatArray) -> McNemarResult:
-    """McNemar's exact test on per-row correctness of two classifiers on the same rows."""
+    """McNemar's exact test on per-row correctness of two classifiers on the same rows.
+
+    A row is right when its decided class
+    (:func:`~boucle.registry.gates_decisions.decided_classes`) is the true one.
+    """
     from scipy.stats import binomtest
 
     truth = np.asarray(y)
-    right_a = challenger.argmax(axis=1) == truth
-    right_b = champion.argmax(axis=1) == truth
+    right_a = decided_classes(challenger) == truth
+    right_b = decided_classes(champion) == truth
     b = int(np.sum(right_a & ~right_b))
     c = int(np.sum(right_b & ~right_a))
     p_value = float(binomtest(b, b + c, 0.5, alternative="greater").pvalue) if b + c else 1.0

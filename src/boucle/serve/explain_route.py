@@ -154,6 +154,16 @@ class Explainer:
     def _native(self, served: ServedModel) -> _Native:
         """The cached native pipeline of ``served``, loaded on first use (worker thread)."""
         label = f"model '{served.name}' version {served.version} (alias '{served.alias}')"
+        if served.native_format == "skops":  # a fair challenger: thresholds on base scores
+            raise Rejected(
+                503,
+                "not_explainable",
+                f"{label} is a fair challenger: per-group decision thresholds applied to the "
+                "scores of the version it mitigates, which has the SHAP explanation.",
+                "Explain the base version (MLflow tag boucle.base_version of this version): "
+                "route /explain to it, or read its explain report; the thresholds per group "
+                "are in this version's model card.",
+            )
         if served.store is None or not served.model_digest:
             raise Rejected(
                 503,

@@ -174,35 +174,18 @@ def unpickle_verified(data: bytes | None, digest: str, *, model: str) -> Any:
 def load_skops_verified(data: bytes | None, digest: str, *, model: str) -> Any:
     """A fair challenger's skops model in ``data``, once its blake3 is checked against ``digest``.
 
-    Raises :class:`ServeError` when the bytes are missing, do not match, do not load, or are
-    not a :class:`~boucle.evaluate.fairness_mitigation.GroupThresholdClassifier`.
+    Loaded by :func:`boucle.evaluate.fairness_model_io.load_group_threshold_model` (shared
+    with ``boucle gate``). Raises :class:`ServeError` when the bytes are missing, do not
+    match, do not load, or are not a
+    :class:`~boucle.evaluate.fairness_mitigation.GroupThresholdClassifier`.
     """
-    data = _verified(data, digest, model=model)
-    import skops.io
-
-    from boucle.evaluate.fairness_mitigation import GroupThresholdClassifier
+    from boucle.errors import BoucleError
+    from boucle.evaluate.fairness_model_io import load_group_threshold_model
 
     try:
-        # skops refuses types it is not told to trust. The types trusted here are read from
-        # these very bytes: that is safe because the bytes are the ones the mitigate step
-        # wrote to boucle's own store, hash-verified by the store on read and again above
-        # against the digest the registry recorded; nothing else is ever loaded this way.
-        trusted = skops.io.get_untrusted_types(data=data)
-        loaded = skops.io.loads(data, trusted=trusted)
-    except Exception as exc:  # skops raises UntrustedTypesFoundException, TypeError, ...
-        raise ServeError(
-            f"The skops model of {model} does not load: {type(exc).__name__}: {exc}.",
-            hint="Load it with the library versions it was trained with, or re-run "
-            "`boucle run` to register a new fair challenger.",
-        ) from exc
-    if not isinstance(loaded, GroupThresholdClassifier):
-        raise ServeError(
-            f"The skops model of {model} is a {type(loaded).__name__}, not the fair "
-            "challenger's GroupThresholdClassifier.",
-            hint="The registry's boucle.model_digest of this version was changed; run "
-            "`boucle audit verify` and re-run `boucle run`.",
-        )
-    return loaded
+        return load_group_threshold_model(data, digest, model=model)
+    except BoucleError as exc:
+        raise ServeError(exc.message, hint=exc.hint) from exc
 
 
 def _verified(data: bytes | None, digest: str, *, model: str) -> bytes:
