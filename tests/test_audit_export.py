@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -72,3 +73,38 @@ def test_a_run_lineage_round_trips_and_tampering_is_named(
     assert check.ledger_at_export == f"broken (event {index}: hash mismatch (row altered))"
     broken = boucle_cli("audit", "verify", "--bundle", "tampered.zip")
     assert broken.returncode == 1 and f"event {index}: hash mismatch" in broken.stderr
+
+
+def test_anchors_from_verify_or_a_bundle_reveal_deleted_last_events(
+    tmp_path: Path, german_path: Path, boucle_cli: Any
+) -> None:
+    (tmp_path / "boucle.yaml").write_text(
+        f"project: german-anchor\ntask: classification\n"
+        f"data: {{source: {german_path}, target: creditability, positive_class: bad}}\n"
+        "train: {model: logistic_regression, search: {trials: 0}}\n"
+        "explain: {enabled: false}\nfairness: {enabled: false}\nrobustness: {enabled: false}\n"
+    )
+    assert boucle_cli("run").returncode == 0
+    assert boucle_cli("audit", "export", "--out", "kept.zip").returncode == 0
+    verified = boucle_cli("audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    found = re.search(r"--expect (\d+):([0-9a-f]{64})", verified.stdout)
+    assert found is not None, verified.stdout
+    head = int(found.group(1))
+    held = boucle_cli("audit", "verify", "--expect", found.group(0).split()[1])
+    assert held.returncode == 0 and "holding the 1 anchored event(s)" in held.stdout
+
+    # An insider deletes the last two events (e.g. run_finished): the chain still verifies.
+    with sqlite3.connect(tmp_path / ".boucle" / "ledger.db") as db:
+        db.execute("DELETE FROM boucle_ledger_events WHERE idx >= ?", (head - 1,))
+    db.close()
+    assert boucle_cli("audit", "verify").returncode == 0
+    # The anchor printed earlier, or the bundle exported earlier, reveals it.
+    for anchor in (f"{head}:{found.group(2)}", "kept.zip"):
+        broken = boucle_cli("audit", "verify", "--expect", anchor)
+        assert broken.returncode == 1, broken.stdout
+        assert f"broken[/] at event {head - 1}" not in broken.stderr  # markup rendered
+        assert f"at event {head - 1}: events {head - 1} to " in broken.stderr
+        assert "(its last events were deleted)" in broken.stderr
+    bad = boucle_cli("audit", "verify", "--expect", "head")
+    assert bad.returncode == 2 and "is not a ledger anchor" in bad.stderr

@@ -379,10 +379,16 @@ def monitor(
     return ctx.run_id, report
 
 
-def audit_verify(config: ConfigLike = "boucle.yaml") -> VerifyResult:
-    """Recompute the audit ledger's hash chain; the result names the first bad index."""
+def audit_verify(
+    config: ConfigLike = "boucle.yaml", anchors: Mapping[int, str] | None = None
+) -> VerifyResult:
+    """Recompute the audit ledger's hash chain; the result names the first bad index.
+
+    ``anchors`` ({index: hash}, see :func:`boucle.ledger.anchors.read_anchor`) are events the
+    ledger must still hold: they reveal a deleted tail, which the chain alone cannot.
+    """
     with open_ledger(_config(config)) as ledger:
-        return ledger.verify()
+        return ledger.verify(anchors)
 
 
 def audit_log(

@@ -201,15 +201,36 @@ def test_verify_names_a_forged_row_inserted_in_the_middle(ledger_url: str) -> No
     assert "prev_hash" in (result.reason or "")
 
 
-def test_a_deleted_tail_is_not_detected_without_an_anchor(ledger_url: str) -> None:
-    # Documented limit of any hash chain: compare count/last_hash with a kept anchor.
+def test_a_deleted_tail_is_found_only_with_an_anchor(ledger_url: str) -> None:
+    # The chain alone cannot see its last events deleted; the head kept elsewhere can.
     with Ledger(ledger_url) as ledger:
         _fill(ledger, 5)
-        anchor = ledger.verify()
-        _tamper(ledger_url, (f"DELETE FROM {TABLE} WHERE idx = 4", {}))
-        after = ledger.verify()
-    assert after.ok
-    assert (after.count, after.last_hash) != (anchor.count, anchor.last_hash)
+        head = ledger.verify()
+        anchor = {head.count - 1: str(head.last_hash)}
+        assert ledger.verify(anchor).ok
+        _tamper(ledger_url, (f"DELETE FROM {TABLE} WHERE idx >= 3", {}))
+        alone = ledger.verify()
+        anchored = ledger.verify(anchor)
+    assert alone.ok and alone.count == 3
+    assert not anchored.ok and (anchored.count, anchored.first_bad_index) == (3, 3)
+    assert anchored.reason is not None
+    assert anchored.reason.startswith("events 3 to 4 missing: an anchor holds event 4")
+    assert "ends at event 2" in anchored.reason
+
+
+def test_a_tail_cut_and_rewritten_is_found_at_the_anchored_event(ledger_url: str) -> None:
+    with Ledger(ledger_url) as ledger:
+        events = _fill(ledger, 5)
+        _tamper(ledger_url, (f"DELETE FROM {TABLE} WHERE idx >= 2", {}))
+        _fill(ledger, 3)  # appended in their place: a valid chain of the same length
+        alone = ledger.verify()
+        anchored = ledger.verify({4: events[4].hash, 1: events[1].hash})
+    assert alone.ok and alone.count == 5
+    assert not anchored.ok and anchored.first_bad_index == 4
+    assert anchored.reason is not None and anchored.reason.startswith(
+        f"event 4: hash {alone.last_hash[:12] if alone.last_hash else ''}… is not the anchored "
+        f"{events[4].hash[:12]}…"
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,14 @@ def audit_verify(
         Path | None,
         typer.Option("--bundle", help="Check an exported bundle offline instead of the ledger."),
     ] = None,
+    expect: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expect",
+            help="An anchor the ledger must still hold: INDEX:HASH as printed by a previous "
+            "verify, or an audit bundle (.zip); repeatable. Reveals deleted last events.",
+        ),
+    ] = None,
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first bad event if anything was altered."""
     if bundle is not None:
@@ -53,13 +61,23 @@ def audit_verify(
             error_console().print(f"[bold red]broken[/] {problem}", highlight=False)
         raise typer.Exit(1)
     from boucle import api
+    from boucle.ledger.anchors import read_anchor
 
     with user_errors():
-        result = api.audit_verify(config)
+        anchors = {i: h for text in expect or [] for i, h in read_anchor(text).items()}
+        result = api.audit_verify(config, anchors)
     if result.ok:
+        held = f", holding the {len(anchors)} anchored event(s)" if anchors else ""
         console().print(
-            f"[green]ok[/]: {result.count} events, chain intact (head {result.last_hash})."
+            f"[green]ok[/]: {result.count} events, chain intact{held} (head {result.last_hash}).",
+            highlight=False,
         )
+        if result.count:
+            console().print(
+                "keep this anchor elsewhere to detect deleted last events later: "
+                f"--expect {result.count - 1}:{result.last_hash}",
+                highlight=False,
+            )
         return
     error_console().print(
         f"[bold red]broken[/] at event {result.first_bad_index}: {result.reason}", highlight=False

@@ -13,7 +13,7 @@ pure (no database): the SQL side feeds it :class:`StoredEvent` rows exactly as s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +126,9 @@ def event_hash(
     return blake3_hex(DOMAIN + canonical_json(body) + prev_hash.encode("utf-8"))
 
 
-def verify_chain(rows: Iterable[StoredEvent]) -> VerifyResult:
+def verify_chain(
+    rows: Iterable[StoredEvent], anchors: Mapping[int, str] | None = None
+) -> VerifyResult:
     """Recompute the chain over ``rows`` (sorted by index) and report the first bad event.
 
     Checks, for the event expected at position ``i``: its index is ``i`` (a gap means a row
@@ -135,9 +137,12 @@ def verify_chain(rows: Iterable[StoredEvent]) -> VerifyResult:
     its stored hash equals the recomputed one (a mismatch means the row was altered).
 
     What no chain can detect on its own: removing the *last* events leaves a shorter chain
-    that is still valid. Compare ``count`` and ``last_hash`` with an anchor kept elsewhere
-    (a previous verify result, a signed receipt) to catch a truncated tail.
+    that is still valid. ``anchors`` maps event indices to the hashes kept elsewhere (a
+    previous verify result, an audit bundle, a generated document): the chain must still hold
+    each of them, else the first missing index (a truncated tail) or the anchored event that
+    differs (a tail cut and rewritten) is reported.
     """
+    wanted = dict(anchors or {})
     count = 0
     prev_hash = GENESIS_HASH
     problem: tuple[int, str] | None = None
@@ -145,12 +150,37 @@ def verify_chain(rows: Iterable[StoredEvent]) -> VerifyResult:
         expected = count
         count += 1
         if problem is None:
-            problem = _check_row(row, expected, prev_hash)
+            problem = _check_row(row, expected, prev_hash) or _check_anchor(row, wanted)
         prev_hash = row.hash
+    if problem is None:
+        problem = _missing_anchor(count, wanted)
     if problem is None:
         return VerifyResult(True, count, last_hash=None if count == 0 else prev_hash)
     index, reason = problem
     return VerifyResult(False, count, index, reason, None if count == 0 else prev_hash)
+
+
+def _check_anchor(row: StoredEvent, anchors: Mapping[int, str]) -> tuple[int, str] | None:
+    kept = anchors.get(row.index)
+    if kept is None or kept == row.hash:
+        return None
+    return row.index, (
+        f"event {row.index}: hash {row.hash[:12]}… is not the anchored {kept[:12]}… (the "
+        "events from here were deleted and others appended in their place)"
+    )
+
+
+def _missing_anchor(count: int, anchors: Mapping[int, str]) -> tuple[int, str] | None:
+    beyond = [index for index in anchors if index >= count]
+    if not beyond:
+        return None
+    last = max(beyond)
+    return count, (
+        f"events {count} to {last} missing: an anchor holds event {last} "
+        f"({anchors[last][:12]}…) but the ledger ends "
+        + ("empty" if count == 0 else f"at event {count - 1}")
+        + " (its last events were deleted)"
+    )
 
 
 def _check_row(row: StoredEvent, expected: int, prev_hash: str) -> tuple[int, str] | None:

@@ -7,7 +7,7 @@ import json
 import random
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -146,16 +146,16 @@ class Ledger:
 
         return self._retrying("read", read)
 
-    def verify(self) -> VerifyResult:
+    def verify(self, anchors: Mapping[int, str] | None = None) -> VerifyResult:
         """Recompute the whole hash chain and name the first altered, deleted or inserted event.
 
         See :func:`boucle.ledger.chain.verify_chain` for the checks. A chain cannot reveal
-        that its *last* events were deleted: keep ``VerifyResult.count`` and ``last_hash``
-        elsewhere and compare them on the next verify to catch a truncated tail.
+        that its *last* events were deleted: keep the head (``count - 1``, ``last_hash``)
+        elsewhere and pass it in ``anchors`` ({index: hash}) on a later verify.
         """
 
         def consume(rows: Iterator[Row]) -> VerifyResult:
-            return verify_chain(_stored(row) for row in rows)
+            return verify_chain((_stored(row) for row in rows), anchors)
 
         return self._retrying("verify", lambda: self._live_db().scan(consume))
 
