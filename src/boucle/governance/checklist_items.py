@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from boucle.config.paths import is_url
-from boucle.governance.policies import monitoring_coverage
+from boucle.governance.monitoring_coverage import monitoring_coverage
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -24,7 +24,7 @@ from boucle.governance.documents.monitoring_watch import (
     sinks_table,
     watch_facts,
 )
-from boucle.governance.policies import monitoring_coverage
+from boucle.governance.monitoring_coverage import monitoring_coverage
 from boucle.ledger.urls import mask_url
 from boucle.reports import Block, Cell, Panel, Table, format_number
 
