@@ -64,7 +64,7 @@ def loop(
         if iteration.decision == "retrain_failed":
             raise typer.Exit(RETRAIN_FAILED_EXIT)
         return
-    from boucle.config.operate import parse_duration
+    from boucle.config.durations import parse_duration
     from boucle.loop import run_every
 
     with user_errors():

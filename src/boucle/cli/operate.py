@@ -112,7 +112,7 @@ def _log_alerts_to_stderr(config: Path) -> None:
     import sys
 
     from boucle.config import load_config
-    from boucle.config.operate import LogSinkConfig
+    from boucle.config.alert_sinks import LogSinkConfig
 
     names = {"boucle.alerts"}
     names |= {

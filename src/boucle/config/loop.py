@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from boucle.config.base import Section
-from boucle.config.operate import parse_duration
+from boucle.config.durations import parse_duration
 
 __all__ = ["RetrainConfig", "RetrainRuleConfig", "RetrainWindowConfig", "WindowMode"]
 

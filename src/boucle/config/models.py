@@ -14,13 +14,14 @@ from pydantic import (
     model_validator,
 )
 
+from boucle.config.alerts import AlertsConfig
 from boucle.config.base import Section
 from boucle.config.checks import ChecksConfig
 from boucle.config.evidence import ExplainConfig, FairnessConfig, RobustnessConfig
+from boucle.config.gates import GatesConfig
 from boucle.config.governance import GovernanceConfig, UseCaseConfig
 from boucle.config.loop import RetrainConfig
 from boucle.config.monitoring import MonitorConfig
-from boucle.config.operate import AlertsConfig, GatesConfig
 from boucle.config.package import PackageConfig
 from boucle.config.project import QualityConfig
 from boucle.plugins import check_model_name

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
-    from boucle.config.operate import GatesConfig
+    from boucle.config.gates import GatesConfig
     from boucle.ledger import Ledger, LedgerEvent
     from boucle.train.targets import TargetKind
 

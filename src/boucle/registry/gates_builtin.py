@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from boucle.config.operate import GATE_METRICS
+from boucle.config.gates import GATE_METRICS
 from boucle.errors import DataError
 from boucle.registry.gates import Gate, GateCandidate, GateCheck, GateContext
 
 if TYPE_CHECKING:
-    from boucle.config.operate import GatesConfig
+    from boucle.config.gates import GatesConfig
 
 __all__ = [
     "BeatsChampionGate",

@@ -196,7 +196,7 @@ def load_candidate(
         # get_bytes verifies the digest on read; the loader hashes again and checks the type.
         pipeline = load_group_threshold_model(store.get_bytes(digest), digest, model=label)
     else:
-        from boucle.runner.steps import load_model
+        from boucle.runner.step_inputs import load_model
 
         pipeline = load_model(_context(config, store, ledger, manifest, run_id), train)
     return GateCandidate(
@@ -253,7 +253,7 @@ def _context(
 def _held_out_rows(
     config: BoucleConfig, store: ArtifactStore, ledger: Ledger, chal: GateCandidate
 ) -> tuple[pd.DataFrame, npt.NDArray[Any], Any, list[str]]:
-    from boucle.runner.steps import load_split_frames
+    from boucle.runner.step_inputs import load_split_frames
 
     ctx = _context(config, store, ledger, chal.manifest, chal.run_id)
     _, _, x_test, y_test, encoding = load_split_frames(

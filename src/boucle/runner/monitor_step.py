@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from boucle.hashing import canonical_json
 from boucle.runner.graph import Manifest, Step
-from boucle.runner.steps import load_split_frames
+from boucle.runner.step_inputs import load_split_frames
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from boucle.runner.graph import Manifest, Step
-from boucle.runner.steps import load_model, load_split_frames
+from boucle.runner.step_inputs import load_model, load_split_frames
 
 if TYPE_CHECKING:
     from boucle.runner.context import RunContext

@@ -130,7 +130,7 @@ def sample_gate_contexts() -> Iterator[list[GateContext]]:
 
     import numpy as np
 
-    from boucle.config.operate import GatesConfig
+    from boucle.config.gates import GatesConfig
     from boucle.ledger import Ledger
     from boucle.registry.gates import GateContext
     from boucle.testing.samples import sample_features, sample_target

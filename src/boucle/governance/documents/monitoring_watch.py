@@ -57,7 +57,7 @@ def sinks_table(config: BoucleConfig) -> Block:
 
 
 def _sink_target(sink: object) -> str:
-    from boucle.config.operate import SmtpSinkConfig, WebhookSinkConfig
+    from boucle.config.alert_sinks import SmtpSinkConfig, WebhookSinkConfig
 
     if sink is None:
         return "the process log of the boucle command (stderr)"

@@ -38,7 +38,7 @@ def configured_sinks(
     A sink whose ``type`` names a plug-in (``boucle.alerts`` entry point or module:attr) is
     made by the plug-in's factory; :class:`~boucle.plugins.PluginError` names a broken one.
     """
-    from boucle.config.operate import PluginSinkConfig
+    from boucle.config.alert_sinks import PluginSinkConfig
     from boucle.plugins import make_alert_sink
 
     plugins = {

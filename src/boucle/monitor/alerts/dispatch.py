@@ -18,7 +18,7 @@ from boucle.monitor.alerts.model import Alert, AlertSink, AlertSinkError
 from boucle.monitor.alerts.rules import Condition, parse_condition
 
 if TYPE_CHECKING:
-    from boucle.config.operate import AlertRuleConfig, AlertsConfig
+    from boucle.config.alerts import AlertRuleConfig, AlertsConfig
     from boucle.ledger import Ledger
 
 __all__ = [

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from boucle.config.operate import (
-    AlertsConfig,
-    LogSinkConfig,
-    SmtpSinkConfig,
-    WebhookSinkConfig,
-)
+from boucle.config.alert_sinks import LogSinkConfig, SmtpSinkConfig, WebhookSinkConfig
+from boucle.config.alerts import AlertsConfig
 from boucle.monitor.alerts.model import AlertSink
 from boucle.monitor.alerts.sinks.log import LogSink
 from boucle.monitor.alerts.sinks.smtp import SmtpSink

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from boucle.config.operate import SmtpSinkConfig
+from boucle.config.alert_sinks import SmtpSinkConfig
 from boucle.monitor.alerts.model import Alert, AlertSinkError
 
 __all__ = ["SmtpSink"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from urllib.parse import urljoin
 
 from boucle._version import __version__
-from boucle.config.operate import WebhookSinkConfig, check_webhook_url
+from boucle.config.alert_sinks import WebhookSinkConfig, check_webhook_url
 from boucle.monitor.alerts.model import Alert, AlertSinkError
 from boucle.monitor.alerts.sinks.net import origin, post_bytes
 
