@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from boucle.evaluate.fairness import GateCheck
+from boucle.evaluate.fairness_results import GateCheck
 
 __all__ = [
     "NOISE_MULTIPLES",

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from boucle.errors import BoucleError
 from boucle.hashing import canonical_json
 from boucle.runner.graph import Manifest, Step
-from boucle.runner.steps import load_model, load_split_frames
+from boucle.runner.step_inputs import load_model, load_split_frames
 
 if TYPE_CHECKING:
-    from boucle.evaluate.fairness import FairnessReport
+    from boucle.evaluate.fairness_results import FairnessReport
     from boucle.evaluate.robustness import RobustnessReport
     from boucle.runner.context import RunContext
 
@@ -285,7 +285,7 @@ EXPLAIN_STEP = Step(
     "explain",
     explain,
     config=lambda c: {**_target(c), "explain": c.section("explain")},
-    code=("explain", "reports", "runner/evidence_steps"),
+    code=("explain", "reports", "runner/evidence_steps", "runner/step_inputs"),
 )
 FAIRNESS_STEP = Step(
     "fairness",
@@ -299,9 +299,11 @@ FAIRNESS_STEP = Step(
     code=(
         "evaluate/fairness",
         "evaluate/fairness_render",
+        "evaluate/fairness_results",
         "evaluate/slices",
         "reports",
         "runner/evidence_steps",
+        "runner/step_inputs",
     ),
 )
 ROBUSTNESS_STEP = Step(
@@ -312,8 +314,10 @@ ROBUSTNESS_STEP = Step(
         "evaluate/robustness",
         "evaluate/robustness_render",
         "evaluate/fairness",
+        "evaluate/fairness_results",
         "reports",
         "runner/evidence_steps",
+        "runner/step_inputs",
     ),
 )
 #: The three steps in loop order (fairness applies to classification only).

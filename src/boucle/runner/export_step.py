@@ -169,5 +169,5 @@ EXPORT_STEP = Step(
     "export",
     export,
     config=lambda c: {"export": c.section("export"), "tracking": c.stores.tracking},
-    code=("export", "runner/export_step"),
+    code=("export", "runner/export_step", "runner/step_inputs"),
 )

@@ -39,10 +39,10 @@ from boucle.runner.mitigation_evidence import (
     probe_robustness,
 )
 from boucle.runner.mitigation_onnx import blocked_tags, record_export_block
-from boucle.runner.steps import load_model, load_split_frames
+from boucle.runner.step_inputs import load_model, load_split_frames
 
 if TYPE_CHECKING:
-    from boucle.evaluate.fairness import FairnessReport
+    from boucle.evaluate.fairness_results import FairnessReport
     from boucle.runner.context import RunContext
 
 __all__ = ["CHALLENGER_FAIR", "MITIGATE_STEP", "ONNX_NOT_EXPORTED", "mitigate"]
@@ -301,10 +301,14 @@ MITIGATE_STEP = Step(
     code=(
         "evaluate/fairness_mitigation",
         "evaluate/fairness",
+        "evaluate/fairness_results",
         "evaluate/metrics",
         "evaluate/robustness",
+        "evaluate/slices",
         "runner/mitigation_step",
         "runner/mitigation_evidence",
         "runner/mitigation_onnx",
+        "runner/evidence_steps",
+        "runner/step_inputs",
     ),
 )

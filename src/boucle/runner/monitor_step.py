@@ -138,5 +138,5 @@ REFERENCE_STEP = Step(
     "reference",
     reference,
     config=lambda c: {"target": c.data.target, "seed": c.split.seed},
-    code=("monitor", "runner/monitor_step"),
+    code=("monitor", "runner/monitor_step", "runner/step_inputs"),
 )

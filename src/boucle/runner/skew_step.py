@@ -134,7 +134,7 @@ def skew_skipped(ctx: RunContext, train: Manifest) -> Manifest:
     return {"skipped": "export is disabled (export.enabled: false): no ONNX model to compare"}
 
 
-_CODE = ("runner/skew_step", "export/runtime", "train/pipeline")
+_CODE = ("runner/skew_step", "runner/step_inputs", "export/runtime", "train/pipeline")
 SKEW_STEP = Step(
     "skew",
     skew,

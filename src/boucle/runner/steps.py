@@ -103,6 +103,12 @@ FOUNDATION_STEPS: tuple[Step, ...] = (
         "register",
         register,
         config=lambda c: {"project": c.project, "tracking": c.stores.tracking},
-        code=("registry", "runner/steps", "runner/register_step", "runner/step_inputs"),
+        code=(
+            "registry",
+            "runner/steps",
+            "runner/register_step",
+            "runner/step_inputs",
+            "runner/quality_step",
+        ),
     ),
 )
