@@ -13,11 +13,10 @@ other. Failures are :class:`~boucle.errors.StoreError` (and its
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING
 
 from boucle.errors import IntegrityError, StoreError
-from boucle.hashing import blake3_hex
+from boucle.store.verified import verified_bytes
 
 if TYPE_CHECKING:
     from boucle.evaluate.fairness_mitigation import GroupThresholdClassifier
@@ -34,19 +33,7 @@ def load_group_threshold_model(
     or does not load, and :class:`IntegrityError` when it does not hash to ``digest`` or is
     not a GroupThresholdClassifier.
     """
-    if not data:
-        raise StoreError(
-            f"no skops bytes were given for the fair challenger {model}.",
-            hint="Read them from boucle's artifact store by the version's boucle.model_digest.",
-        )
-    actual = blake3_hex(data)
-    if not hmac.compare_digest(actual, digest.strip().lower()):
-        raise IntegrityError(
-            f"the skops bytes of {model} hash to {actual}, not to {digest!r} recorded for it: "
-            "refusing to load them.",
-            hint="The model file was changed or corrupted; run `boucle audit verify` and "
-            "re-run `boucle run`.",
-        )
+    data = verified_bytes(data, digest, kind="skops", model=f"the fair challenger {model}")
     import skops.io
 
     from boucle.evaluate.fairness_mitigation import GroupThresholdClassifier

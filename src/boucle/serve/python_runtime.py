@@ -22,7 +22,6 @@ kinds), and see the same float32 values as an ONNX model would.
 
 from __future__ import annotations
 
-import hmac
 import io
 import logging
 from collections.abc import Sequence
@@ -31,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from boucle.hashing import blake3_hex
 from boucle.serve.errors import ServeError
 from boucle.serve.inputs import ModelInput
 
@@ -190,19 +188,13 @@ def load_skops_verified(data: bytes | None, digest: str, *, model: str) -> Any:
 
 def _verified(data: bytes | None, digest: str, *, model: str) -> bytes:
     """``data`` itself, once its blake3 is checked against ``digest`` (else ServeError)."""
-    if not data:
-        raise ServeError(
-            f"{model} is on the Python path but no pipeline bytes were given.",
-            hint="Load it with boucle.serving.load_served_models (boucle serve).",
-        )
-    actual = blake3_hex(data)
-    if not hmac.compare_digest(actual, digest.strip().lower()):
-        raise ServeError(
-            f"The pipeline bytes of {model} hash to {actual}, not to {digest!r} recorded "
-            "for it: refusing to load them.",
-            hint="The model file was changed or corrupted; retrain with `boucle run`.",
-        )
-    return data
+    from boucle.errors import BoucleError
+    from boucle.store.verified import verified_bytes
+
+    try:
+        return verified_bytes(data, digest, kind="pipeline", model=model)
+    except BoucleError as exc:
+        raise ServeError(exc.message, hint=exc.hint) from exc
 
 
 def _boolean_columns(pipeline: Any) -> set[str]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 import io
 from typing import IO, TYPE_CHECKING
 
-from boucle.errors import IntegrityError
+from boucle.errors import IntegrityError, StoreError
+from boucle.hashing import blake3_hex
 from boucle.store._errors import translate_errors
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["VerifiedReader", "integrity_error"]
+__all__ = ["VerifiedReader", "integrity_error", "verified_bytes"]
 
 
 def integrity_error(digest: str, actual: str, url: str) -> IntegrityError:
@@ -21,6 +23,30 @@ def integrity_error(digest: str, actual: str, url: str) -> IntegrityError:
         hint="Delete the object and re-run the step that produced it; if it happens again, "
         "check the disk or bucket for tampering.",
     )
+
+
+def verified_bytes(data: bytes | None, digest: str, *, kind: str, model: str) -> bytes:
+    """``data`` itself, once it hashes to ``digest``: the check made again just before loading.
+
+    Model bytes read from the store were verified on read; loaders of native models (joblib,
+    skops) hash them once more right before decoding them. ``kind`` and ``model`` name them in
+    messages. Raises :class:`StoreError` when ``data`` is empty and :class:`IntegrityError`
+    when it does not hash to ``digest``.
+    """
+    if not data:
+        raise StoreError(
+            f"no {kind} bytes were given for {model}.",
+            hint="Read them from boucle's artifact store by the version's boucle.model_digest.",
+        )
+    actual = blake3_hex(data)
+    if not hmac.compare_digest(actual, digest.strip().lower()):
+        raise IntegrityError(
+            f"the {kind} bytes of {model} hash to {actual}, not to {digest!r} recorded for it: "
+            "refusing to load them.",
+            hint="The model file was changed or corrupted; run `boucle audit verify` and "
+            "re-run `boucle run`.",
+        )
+    return data
 
 
 class VerifiedReader(io.RawIOBase):
