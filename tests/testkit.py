@@ -93,3 +93,22 @@ def boucle_serve(
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(60)
+
+
+def hiring_table(n: int = 1500, seed: int = 7) -> Any:
+    """A hiring table biased against group 'b' (skill shifted by group): fairness tests' data."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b"], n)
+    skill = rng.normal(size=n) + np.where(group == "a", 1.0, -1.0)
+    label = (skill + rng.normal(scale=0.6, size=n)) > 0
+    return pd.DataFrame(
+        {
+            "group": group,
+            "skill": skill.round(4),
+            "noise": rng.normal(size=n).round(4),
+            "hired": np.where(label, "yes", "no"),
+        }
+    )

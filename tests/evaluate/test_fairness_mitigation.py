@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,28 +17,12 @@ from boucle.config import BoucleConfig, parse_config
 from boucle.ledger import Ledger
 from boucle.registry import get_aliases, resolve_version
 from boucle.runner.session import run_steps
-
-
-def _biased_csv(path: Path) -> Path:
-    rng = np.random.default_rng(7)
-    n = 1500
-    group = rng.choice(["a", "b"], n)
-    skill = rng.normal(size=n) + np.where(group == "a", 1.0, -1.0)
-    label = (skill + rng.normal(scale=0.6, size=n)) > 0
-    frame = pd.DataFrame(
-        {
-            "group": group,
-            "skill": skill.round(4),
-            "noise": rng.normal(size=n).round(4),
-            "hired": np.where(label, "yes", "no"),
-        }
-    )
-    frame.to_csv(path, index=False)
-    return path
+from testkit import hiring_table
 
 
 def _config(tmp_path: Path, ledger: str = "") -> BoucleConfig:
-    source = _biased_csv(tmp_path / "hiring.csv")
+    source = tmp_path / "hiring.csv"
+    hiring_table().to_csv(source, index=False)
     text = f"""\
 project: hiring
 task: classification

@@ -15,8 +15,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from boucle import api
@@ -35,6 +33,7 @@ from boucle.governance.documents import (
 )
 from boucle.ledger import Ledger, LedgerEvent
 from boucle.reports import Block, Grid, Panel, Section, Table, Text
+from testkit import hiring_table
 
 pytestmark = pytest.mark.slow
 
@@ -64,27 +63,11 @@ governance:
 """
 
 
-def _biased_csv(path: Path) -> None:
-    rng = np.random.default_rng(7)
-    n = 1500
-    group = rng.choice(["a", "b"], n)
-    skill = rng.normal(size=n) + np.where(group == "a", 1.0, -1.0)
-    label = (skill + rng.normal(scale=0.6, size=n)) > 0
-    pd.DataFrame(
-        {
-            "group": group,
-            "skill": skill.round(4),
-            "noise": rng.normal(size=n).round(4),
-            "hired": np.where(label, "yes", "no"),
-        }
-    ).to_csv(path, index=False)
-
-
 @pytest.fixture(scope="module")
 def hiring(tmp_path_factory: pytest.TempPathFactory) -> tuple[BoucleConfig, dict[str, Any]]:
     """The trained, classified project and the manifests of its run's steps."""
     root = tmp_path_factory.mktemp("hiring")
-    _biased_csv(root / "hiring.csv")
+    hiring_table().to_csv(root / "hiring.csv", index=False)
     (root / "monitoring.md").write_text("# Post-market monitoring plan\n")
     (root / "boucle.yaml").write_text(HIRING)
     config = load_config(root / "boucle.yaml", env={})

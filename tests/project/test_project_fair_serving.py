@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from testkit import boucle_serve, free_port
+from testkit import boucle_serve, free_port, hiring_table
 
 pytestmark = pytest.mark.slow
 BoucleCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -60,21 +60,6 @@ POLICIES = "minimal: {gate_against_champion: false}\n"
 GATE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
 
 
-def _table(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    group = rng.choice(["a", "b"], n)
-    skill = rng.normal(size=n) + np.where(group == "a", 1.0, -1.0)
-    label = (skill + rng.normal(scale=0.6, size=n)) > 0
-    return pd.DataFrame(
-        {
-            "group": group,
-            "skill": skill.round(4),
-            "noise": rng.normal(size=n).round(4),
-            "hired": np.where(label, "yes", "no"),
-        }
-    )
-
-
 def _ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
     assert done.returncode == 0, done.stdout + done.stderr
     return done
@@ -84,7 +69,7 @@ def _ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[s
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hiring project, run once (v1: the loop's model, v2: challenger-fair), classified."""
     root = tmp_path_factory.mktemp("fair-serving")
-    _table(1500, 7).to_csv(root / "hiring.csv", index=False)
+    hiring_table(1500, 7).to_csv(root / "hiring.csv", index=False)
     (root / "boucle.yaml").write_text(HIRING)
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     for args in (("run",), ("classify",)):
@@ -96,7 +81,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _fresh_rows(project: Path) -> pd.DataFrame:
     """New applicants (not training rows), as a CSV file gives them back."""
     path = project / "applicants.csv"
-    _table(400, 99).drop(columns=["hired"]).to_csv(path, index=False)
+    hiring_table(400, 99).drop(columns=["hired"]).to_csv(path, index=False)
     return pd.read_csv(path)
 
 
